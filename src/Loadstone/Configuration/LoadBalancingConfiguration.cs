@@ -1,0 +1,113 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Loadstone;
+
+/// <summary>
+/// Reads a service's options from <c>LoadBalancing:Services:{service}</c> and its endpoints from there and from the
+/// Microsoft.Extensions.ServiceDiscovery schema (<c>Services:{service}</c>). Problems are collected into the options
+/// and reported by validation, all at once, never thrown half-way.
+/// </summary>
+internal sealed class LoadBalancingConfiguration(IConfiguration configuration) : IConfigureNamedOptions<LoadBalancingOptions>
+{
+    public const string ServicesSection = "LoadBalancing:Services";
+    private const string EndpointsKey = "Endpoints";
+
+    public void Configure(LoadBalancingOptions options) => Configure(Options.DefaultName, options);
+
+    public void Configure(string? name, LoadBalancingOptions options)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return;
+        }
+
+        var section = configuration.GetSection($"{ServicesSection}:{name}");
+        if (section.Exists())
+        {
+            Apply(section, options);
+        }
+
+        ServiceDiscoveryConfiguration.AddEndpoints(configuration, name, options);
+    }
+
+    internal static void Apply(IConfigurationSection section, LoadBalancingOptions options)
+    {
+        BindScalars(section, options);
+        foreach (var entry in section.GetSection(EndpointsKey).GetChildren())
+        {
+            var path = entry.Path;
+            try
+            {
+                options.Endpoints.Add(ReadEndpoint(entry));
+            }
+            catch (ArgumentException ex)
+            {
+                options.ConfigurationProblems.Add($"{path}: {FirstSentence(ex.Message)}");
+            }
+            catch (FormatException ex)
+            {
+                options.ConfigurationProblems.Add($"{path}: {ex.Message}");
+            }
+        }
+    }
+
+    // Every option but the endpoints goes through the binder, which rejects unknown keys so a typo is reported.
+    private static void BindScalars(IConfigurationSection section, LoadBalancingOptions options)
+    {
+        var scalars = section.AsEnumerable(makePathsRelative: true)
+            .Where(kv => kv.Value is not null
+                && !kv.Key.Equals(EndpointsKey, StringComparison.OrdinalIgnoreCase)
+                && !kv.Key.StartsWith(EndpointsKey + ":", StringComparison.OrdinalIgnoreCase))
+            .ToDictionary(kv => kv.Key, kv => kv.Value);
+        if (scalars.Count == 0)
+        {
+            return;
+        }
+
+        var view = new ConfigurationBuilder().AddInMemoryCollection(scalars).Build();
+        try
+        {
+            view.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            var message = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
+            options.ConfigurationProblems.Add($"{section.Path}: {message}");
+        }
+    }
+
+    private static Endpoint ReadEndpoint(IConfigurationSection entry)
+    {
+        if (entry.Value is { } plain)
+        {
+            return new Endpoint(plain);
+        }
+
+        var address = entry["Address"];
+        if (string.IsNullOrWhiteSpace(address))
+        {
+            throw new FormatException("the endpoint has no Address; write either the URI itself or an object with Address, Zone, Weight, Name and Metadata.");
+        }
+
+        var weight = Endpoint.DefaultWeight;
+        if (entry["Weight"] is { } weightText
+            && !int.TryParse(weightText, NumberStyles.Integer, CultureInfo.InvariantCulture, out weight))
+        {
+            throw new FormatException($"Weight '{weightText}' is not a whole number from {Endpoint.MinWeight} to {Endpoint.MaxWeight}.");
+        }
+
+        var metadata = entry.GetSection("Metadata").GetChildren()
+            .Where(c => c.Value is not null)
+            .ToDictionary(c => c.Key, c => c.Value!, StringComparer.Ordinal);
+        return new Endpoint(address, entry["Zone"], weight, metadata, entry["Name"]);
+    }
+
+    private static string FirstSentence(string message)
+    {
+        // ArgumentException appends " (Parameter 'x')"; the rest of the message already names the problem.
+        var index = message.IndexOf(" (Parameter", StringComparison.Ordinal);
+        return index < 0 ? message : message[..index];
+    }
+}

@@ -1,0 +1,114 @@
+using Microsoft.Extensions.Primitives;
+
+namespace Loadstone;
+
+/// <summary>Ready-made <see cref="IEndpointSource"/> implementations.</summary>
+public static class EndpointSource
+{
+    /// <summary>A source whose endpoints never change.</summary>
+    /// <param name="endpoints">The endpoints.</param>
+    public static IEndpointSource Static(params IEnumerable<Endpoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        return new StaticEndpointSource(endpoints.ToArray());
+    }
+
+    /// <summary>
+    /// A source that calls <paramref name="resolve"/> at start and then every <paramref name="refreshInterval"/>
+    /// (polling, as a DNS or registry lookup would).
+    /// </summary>
+    /// <param name="name">A short description for logs.</param>
+    /// <param name="resolve">Returns the current endpoints. An exception or a bad result keeps the last good set.</param>
+    /// <param name="refreshInterval">How often to call again; at least 100 ms.</param>
+    /// <param name="timeProvider">The clock for the interval; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    public static IEndpointSource FromDelegate(
+        string name,
+        Func<CancellationToken, ValueTask<IEnumerable<Endpoint>>> resolve,
+        TimeSpan refreshInterval,
+        TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(resolve);
+        ArgumentOutOfRangeException.ThrowIfLessThan(refreshInterval, TimeSpan.FromMilliseconds(100));
+        return new PollingEndpointSource(name, resolve, refreshInterval, timeProvider ?? TimeProvider.System);
+    }
+
+    private sealed class StaticEndpointSource(Endpoint[] endpoints) : IEndpointSource
+    {
+        public string Name => "static";
+
+        public ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken) => new(endpoints);
+
+        public IChangeToken? GetChangeToken() => null;
+    }
+
+    private sealed class PollingEndpointSource(
+        string name,
+        Func<CancellationToken, ValueTask<IEnumerable<Endpoint>>> resolve,
+        TimeSpan interval,
+        TimeProvider timeProvider) : IEndpointSource
+    {
+        public string Name => name;
+
+        public async ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken) =>
+            (await resolve(cancellationToken).ConfigureAwait(false)).ToArray();
+
+        public IChangeToken GetChangeToken() =>
+            new CancellationChangeToken(new CancellationTokenSource(interval, timeProvider).Token);
+    }
+}
+
+/// <summary>
+/// A source that the application updates by calling <see cref="Update"/>: the push-style extension point for a
+/// registry watch, a scaling group or a test.
+/// </summary>
+public sealed class DynamicEndpointSource : IEndpointSource
+{
+    private readonly Lock _gate = new();
+    private IReadOnlyList<Endpoint> _endpoints;
+    private CancellationTokenSource _changed = new();
+
+    /// <summary>Creates the source.</summary>
+    /// <param name="name">A short description for logs.</param>
+    /// <param name="initial">The endpoints to start with; may be empty if <see cref="Update"/> will follow.</param>
+    public DynamicEndpointSource(string name, IEnumerable<Endpoint>? initial = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Name = name;
+        _endpoints = initial?.ToArray() ?? [];
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <summary>The endpoints most recently given.</summary>
+    public IReadOnlyList<Endpoint> Current => Volatile.Read(ref _endpoints);
+
+    /// <summary>Replaces the endpoints and notifies the pools that use this source.</summary>
+    /// <param name="endpoints">The new set. An empty set or one with duplicates is rejected by the pool, which keeps the last good set.</param>
+    public void Update(IEnumerable<Endpoint> endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        CancellationTokenSource previous;
+        lock (_gate)
+        {
+            Volatile.Write(ref _endpoints, endpoints.ToArray());
+            previous = _changed;
+            _changed = new CancellationTokenSource();
+        }
+
+        previous.Cancel();
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken) => new(Current);
+
+    /// <inheritdoc />
+    public IChangeToken GetChangeToken()
+    {
+        lock (_gate)
+        {
+            return new CancellationChangeToken(_changed.Token);
+        }
+    }
+}

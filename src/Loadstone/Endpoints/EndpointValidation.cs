@@ -1,0 +1,63 @@
+namespace Loadstone;
+
+/// <summary>The rules every endpoint address and endpoint set must follow, with messages that say what is wrong.</summary>
+internal static class EndpointValidation
+{
+    public static string? ValidateAddress(Uri address)
+    {
+        if (!address.IsAbsoluteUri)
+        {
+            return $"'{address.OriginalString}' is not an absolute URI such as http://10.0.0.5:8080.";
+        }
+
+        if (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)
+        {
+            return $"'{address.OriginalString}' has scheme '{address.Scheme}'; only http and https are supported.";
+        }
+
+        if (!string.IsNullOrEmpty(address.UserInfo))
+        {
+            return $"'{Redact(address)}' carries credentials in the URI; pass credentials in request headers instead.";
+        }
+
+        if (!string.IsNullOrEmpty(address.Query) || !string.IsNullOrEmpty(address.Fragment))
+        {
+            return $"'{address.OriginalString}' has a query or fragment; an endpoint address may only have a path prefix.";
+        }
+
+        return null;
+    }
+
+    public static string? ValidateWeight(int weight) =>
+        weight is < Endpoint.MinWeight or > Endpoint.MaxWeight
+            ? $"weight {weight} is outside the range {Endpoint.MinWeight}-{Endpoint.MaxWeight}."
+            : null;
+
+    /// <summary>Checks a whole set: not empty, no duplicates. Returns every problem found.</summary>
+    public static List<string> ValidateSet(string serviceName, IReadOnlyList<Endpoint> endpoints)
+    {
+        var problems = new List<string>();
+        if (endpoints.Count == 0)
+        {
+            problems.Add($"Service '{serviceName}' has no endpoints.");
+            return problems;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var endpoint in endpoints)
+        {
+            if (!seen.Add(endpoint.Id))
+            {
+                problems.Add($"Service '{serviceName}' lists endpoint '{endpoint.BaseAddress}' more than once.");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>The URI with any user information replaced, so credentials never reach a message or a log.</summary>
+    public static string Redact(Uri address) =>
+        string.IsNullOrEmpty(address.UserInfo)
+            ? address.OriginalString
+            : new UriBuilder(address) { UserName = "***", Password = string.Empty }.Uri.ToString();
+}

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+
+namespace Loadstone;
+
+/// <summary>
+/// The HttpClient side of the balancer. A request to a logical service (<c>http://catalog/items</c>) is sent to an
+/// endpoint its pool chooses (<c>http://10.0.1.5:8080/items</c>); any other request passes through untouched.
+/// </summary>
+/// <remarks>
+/// Scheme, host and port come from the chosen endpoint; the path and query are kept, behind the endpoint's path
+/// prefix if it has one. The request's URI is restored when the call returns. Understands the
+/// Microsoft.Extensions.ServiceDiscovery URI conventions <c>https+http://catalog</c> (prefer https endpoints, else
+/// http) and <c>https://_dashboard.catalog</c> (the endpoints named <c>dashboard</c>). The handler keeps no
+/// balancing state of its own: that lives in the <see cref="ServicePool"/>, so handler rotation loses nothing.
+/// </remarks>
+public sealed class LoadBalancingHandler : DelegatingHandler
+{
+    private const int MaxCachedPassThroughRoutes = 1024;
+    private static readonly Route s_passThrough = new(null, null, null);
+
+    private readonly ServicePoolRegistry _registry;
+    private readonly ConcurrentDictionary<string, Route> _routes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Route>.AlternateLookup<ReadOnlySpan<char>> _routeLookup;
+    private int _passThroughCount;
+
+    /// <summary>Creates a handler that routes requests for every service of <paramref name="registry"/>.</summary>
+    /// <param name="registry">The pools.</param>
+    public LoadBalancingHandler(ServicePoolRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        _registry = registry;
+        _routeLookup = _routes.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
+
+    /// <summary>Creates a handler that routes requests for the service of <paramref name="pool"/>, for use without a container.</summary>
+    /// <param name="pool">The pool. The handler does not dispose it.</param>
+    /// <param name="innerHandler">The handler that sends the rewritten requests, e.g. a <see cref="SocketsHttpHandler"/>.</param>
+    public LoadBalancingHandler(ServicePool pool, HttpMessageHandler innerHandler)
+        : this(new ServicePoolRegistry(pool))
+    {
+        ArgumentNullException.ThrowIfNull(innerHandler);
+        InnerHandler = innerHandler;
+    }
+
+    /// <inheritdoc />
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var route = Resolve(request.RequestUri, out var pathStart);
+        return route.Pool is null
+            ? base.SendAsync(request, cancellationToken)
+            : SendBalancedAsync(route, request, pathStart, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var route = Resolve(request.RequestUri, out var pathStart);
+        if (route.Pool is null)
+        {
+            return base.Send(request, cancellationToken);
+        }
+
+        if (!route.Pool.IsReady)
+        {
+            route.Pool.InitializeAsync(cancellationToken).GetAwaiter().GetResult();
+        }
+
+        var original = request.RequestUri!;
+        var lease = route.Pool.AcquireFiltered(route.Filter, request);
+        var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
+        var outcome = RequestOutcome.ConnectionFailure;
+        try
+        {
+            var response = base.Send(request, cancellationToken);
+            outcome = OutcomeClassifier.FromResponse(response);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            outcome = OutcomeClassifier.FromException(ex, cancellationToken);
+            throw;
+        }
+        finally
+        {
+            lease.Complete(outcome);
+            Restore(request, original, hostSet);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendBalancedAsync(Route route, HttpRequestMessage request, int pathStart, CancellationToken cancellationToken)
+    {
+        var pool = route.Pool!;
+        if (!pool.IsReady)
+        {
+            await pool.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var original = request.RequestUri!;
+        var lease = pool.AcquireFiltered(route.Filter, request);
+        var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
+        var outcome = RequestOutcome.ConnectionFailure;
+        try
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            outcome = OutcomeClassifier.FromResponse(response);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            outcome = OutcomeClassifier.FromException(ex, cancellationToken);
+            throw;
+        }
+        finally
+        {
+            lease.Complete(outcome);
+            Restore(request, original, hostSet);
+        }
+    }
+
+    private static bool Rewrite(Route route, HttpRequestMessage request, Endpoint endpoint, Uri original, int pathStart)
+    {
+        request.RequestUri = new Uri(string.Concat(endpoint.BaseAddress, original.OriginalString.AsSpan(pathStart)));
+        if (route.HostHeader is not null && request.Headers.Host is null)
+        {
+            request.Headers.Host = route.HostHeader;
+            return true;
+        }
+
+        return false;
+    }
+
+    private static void Restore(HttpRequestMessage request, Uri original, bool hostSet)
+    {
+        request.RequestUri = original;
+        if (hostSet)
+        {
+            request.Headers.Host = null;
+        }
+    }
+
+    /// <summary>
+    /// Finds the route for a request URI from its <c>scheme://host</c> prefix, without allocating once cached.
+    /// <paramref name="pathStart"/> is where the path (or query) begins in <see cref="Uri.OriginalString"/>.
+    /// </summary>
+    private Route Resolve(Uri? uri, out int pathStart)
+    {
+        pathStart = 0;
+        if (uri is null || !uri.IsAbsoluteUri || !AuthorityParser.TrySplit(uri.OriginalString, out var keyLength, out pathStart))
+        {
+            return s_passThrough;
+        }
+
+        var key = uri.OriginalString.AsSpan(0, keyLength);
+        if (_routeLookup.TryGetValue(key, out var route))
+        {
+            return route;
+        }
+
+        return AddRoute(key.ToString());
+    }
+
+    private Route AddRoute(string key)
+    {
+        var route = CreateRoute(key);
+        if (route.Pool is null)
+        {
+            if (Interlocked.Increment(ref _passThroughCount) > MaxCachedPassThroughRoutes)
+            {
+                return route;
+            }
+        }
+
+        return _routes.GetOrAdd(key, route);
+    }
+
+    private Route CreateRoute(string key)
+    {
+        var separator = key.IndexOf("://", StringComparison.Ordinal);
+        var scheme = key[..separator];
+        var host = key[(separator + 3)..];
+        string? endpointName = null;
+        var serviceName = host;
+        if (host.StartsWith('_') && host.IndexOf('.', StringComparison.Ordinal) is > 1 and var dot)
+        {
+            endpointName = host[1..dot];
+            serviceName = host[(dot + 1)..];
+        }
+
+        if (!_registry.TryGetPool(serviceName, out var pool))
+        {
+            return s_passThrough;
+        }
+
+        var schemes = scheme.Contains('+', StringComparison.Ordinal)
+            ? scheme.Split('+', StringSplitOptions.RemoveEmptyEntries)
+            : [];
+        var filter = endpointName is null && schemes.Length == 0 ? null : new EndpointFilter(endpointName, schemes);
+        var hostHeader = pool.Options.UseServiceNameAsHost ? serviceName : null;
+        return new Route(pool, filter, hostHeader);
+    }
+
+    private sealed record Route(ServicePool? Pool, EndpointFilter? Filter, string? HostHeader);
+}

@@ -1,0 +1,116 @@
+using Loadstone;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers load-balanced HttpClients and the balancer's services.</summary>
+public static class LoadBalancingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers a named HttpClient for a logical service, with <see cref="HttpClient.BaseAddress"/>
+    /// <c>http://{serviceName}</c>, whose requests are balanced over the service's endpoints.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="serviceName">The logical service name, also the client's name; a valid host name such as <c>catalog</c>.</param>
+    /// <param name="configure">Configures the service's options after configuration is applied; optional.</param>
+    /// <returns>The client's builder, for further configuration.</returns>
+    public static IHttpClientBuilder AddLoadBalancedHttpClient(this IServiceCollection services, string serviceName,
+        Action<LoadBalancingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ValidateServiceName(serviceName);
+        return services
+            .AddHttpClient(serviceName, client => client.BaseAddress = new Uri($"http://{serviceName}"))
+            .AddLoadBalancing(serviceName, configure);
+    }
+
+    /// <summary>
+    /// Registers a typed HttpClient for a logical service, with <see cref="HttpClient.BaseAddress"/>
+    /// <c>http://{serviceName}</c>, whose requests are balanced over the service's endpoints.
+    /// </summary>
+    /// <typeparam name="TClient">The typed client.</typeparam>
+    /// <param name="services">The services.</param>
+    /// <param name="serviceName">The logical service name; a valid host name such as <c>catalog</c>.</param>
+    /// <param name="configure">Configures the service's options after configuration is applied; optional.</param>
+    /// <returns>The client's builder, for further configuration.</returns>
+    public static IHttpClientBuilder AddLoadBalancedHttpClient<TClient>(this IServiceCollection services, string serviceName,
+        Action<LoadBalancingOptions>? configure = null)
+        where TClient : class
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ValidateServiceName(serviceName);
+        return services
+            .AddHttpClient<TClient>(client => client.BaseAddress = new Uri($"http://{serviceName}"))
+            .AddLoadBalancing(serviceName, configure);
+    }
+
+    /// <summary>
+    /// Registers the balancer's shared services: the <see cref="ServicePoolRegistry"/>, configuration binding from
+    /// <c>LoadBalancing:Services</c> and <c>Services</c>, and option validation. Safe to call more than once.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddLoadBalancing(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions();
+        services.TryAddSingleton<StrategyCatalog>(sp => new StrategyCatalog(sp.GetServices<StrategyRegistration>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoadBalancingOptions>, LoadBalancingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoadBalancingOptions>, ConfigureFromConfiguration>());
+        services.TryAddSingleton(sp => new ServicePoolRegistry(
+            sp.GetServices<LoadBalancedServiceRegistration>(),
+            sp.GetRequiredService<IOptionsFactory<LoadBalancingOptions>>(),
+            sp.GetRequiredService<StrategyCatalog>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<IConfiguration>()));
+        services.TryAddTransient<LoadBalancingHandler>();
+        return services;
+    }
+
+    /// <summary>
+    /// Makes a custom strategy selectable by name, in code (<see cref="LoadBalancingOptions.Strategy"/>) and in
+    /// configuration (<c>LoadBalancing:Services:{service}:Strategy</c>). One instance is created per service.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="name">The name; case-insensitive. A built-in name is replaced.</param>
+    /// <param name="factory">Creates the strategy for one service.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddLoadBalancingStrategy(this IServiceCollection services, string name,
+        Func<StrategyContext, ILoadBalancingStrategy> factory)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        services.AddSingleton(new StrategyRegistration(name, factory));
+        return services.AddLoadBalancing();
+    }
+
+    internal static void ValidateServiceName(string serviceName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
+        if (Uri.CheckHostName(serviceName) != UriHostNameType.Dns)
+        {
+            throw new ArgumentException(
+                $"'{serviceName}' is not a valid logical service name: use a host name such as 'catalog' so that http://{serviceName}/ is a valid URI.",
+                nameof(serviceName));
+        }
+    }
+
+    /// <summary>Applies configuration when it is registered; without an IConfiguration, does nothing.</summary>
+    private sealed class ConfigureFromConfiguration(IServiceProvider services) : IConfigureNamedOptions<LoadBalancingOptions>
+    {
+        public void Configure(LoadBalancingOptions options) => Configure(Options.Options.DefaultName, options);
+
+        public void Configure(string? name, LoadBalancingOptions options)
+        {
+            if (services.GetService<IConfiguration>() is { } configuration)
+            {
+                new LoadBalancingConfiguration(configuration).Configure(name, options);
+            }
+        }
+    }
+}

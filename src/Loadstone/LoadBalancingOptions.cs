@@ -1,0 +1,77 @@
+namespace Loadstone;
+
+/// <summary>
+/// The options of one logical service's <see cref="ServicePool"/>: its endpoints, the strategy that spreads
+/// requests over them, and how requests are rewritten. Configure in code, or under
+/// <c>LoadBalancing:Services:{service}</c> in configuration.
+/// </summary>
+public sealed class LoadBalancingOptions
+{
+    /// <summary>The default of <see cref="Strategy"/>: <see cref="LoadBalancingStrategies.PowerOfTwoChoices"/>.</summary>
+    public const string DefaultStrategy = LoadBalancingStrategies.PowerOfTwoChoices;
+
+    /// <summary>The default of <see cref="LatencyDecayTime"/>: 10 seconds, as Finagle's peak EWMA.</summary>
+    public static readonly TimeSpan DefaultLatencyDecayTime = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default of <see cref="InitialLatency"/>: 30 ms, as Linkerd's default starting RTT.</summary>
+    public static readonly TimeSpan DefaultInitialLatency = TimeSpan.FromMilliseconds(30);
+
+    /// <summary>
+    /// Endpoints given in code (configuration adds to these). Order matters to
+    /// <see cref="LoadBalancingStrategies.FirstAvailable"/>: code first, then configuration, then sources.
+    /// </summary>
+    public EndpointCollection Endpoints { get; } = [];
+
+    /// <summary>
+    /// Further sources of endpoints (a registry, DNS, a scaling group); each is watched for changes, and a bad
+    /// update from one keeps that source's last good set. Their endpoints are added after <see cref="Endpoints"/>.
+    /// </summary>
+    public IList<IEndpointSource> EndpointSources { get; } = [];
+
+    /// <summary>
+    /// The name of the strategy, case-insensitive: one of <see cref="LoadBalancingStrategies"/> or a name registered
+    /// with <c>AddLoadBalancingStrategy</c>. The default is <see cref="DefaultStrategy"/> (PowerOfTwoChoices).
+    /// </summary>
+    public string Strategy { get; set; } = DefaultStrategy;
+
+    /// <summary>
+    /// Builds the strategy in code, overriding <see cref="Strategy"/>; <see langword="null"/> (the default) selects by name.
+    /// </summary>
+    public Func<StrategyContext, ILoadBalancingStrategy>? StrategyFactory { get; set; }
+
+    /// <summary>
+    /// When <see langword="true"/>, requests carry the logical service name (e.g. <c>catalog</c>) as their Host header.
+    /// The HTTP stack then also uses it as the TLS server name (SNI) and checks the certificate against it, so
+    /// HTTPS works with endpoints listed by IP address, as a client of an ALB uses the public name. A Host header
+    /// the caller set is kept. The default is <see langword="false"/>: the chosen endpoint's host is used.
+    /// </summary>
+    public bool UseServiceNameAsHost { get; set; }
+
+    /// <summary>
+    /// How fast the latency average forgets (τ of the peak EWMA: an observation's weight falls to 1/e after this
+    /// long). Used by <see cref="LoadBalancingStrategies.PeakEwma"/>. The default is 10 s; the range is 100 ms to 10 min.
+    /// </summary>
+    public TimeSpan LatencyDecayTime { get; set; } = DefaultLatencyDecayTime;
+
+    /// <summary>
+    /// The latency assumed for an endpoint before it has answered anything. The default is 30 ms; the range is
+    /// 0 to 1 min.
+    /// </summary>
+    public TimeSpan InitialLatency { get; set; } = DefaultInitialLatency;
+
+    /// <summary>
+    /// The random source of randomised strategies. The default, <see langword="null"/>, uses
+    /// <see cref="System.Random.Shared"/>. A seeded <see cref="System.Random"/> makes picks reproducible, but is
+    /// not thread-safe: use one only where picks are not concurrent (tests, simulations).
+    /// </summary>
+    public Random? Random { get; set; }
+
+    /// <summary>
+    /// The clock for latency and every timer of the pool. The default, <see langword="null"/>, uses the container's
+    /// <see cref="System.TimeProvider"/> if one is registered, else <see cref="TimeProvider.System"/>.
+    /// </summary>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>Problems found while reading configuration, reported by validation with every other problem.</summary>
+    internal List<string> ConfigurationProblems { get; } = [];
+}

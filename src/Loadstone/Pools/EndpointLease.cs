@@ -1,0 +1,32 @@
+namespace Loadstone;
+
+/// <summary>
+/// One request's claim on an endpoint, from <see cref="ServicePool.Acquire"/> until <see cref="Complete"/>.
+/// While held it counts as an in-flight request of the endpoint; completing it records latency and outcome.
+/// </summary>
+/// <remarks>Complete each lease exactly once. A lease is a small struct and costs no allocation.</remarks>
+public readonly struct EndpointLease
+{
+    private readonly EndpointState _state;
+    private readonly TimeProvider _timeProvider;
+    private readonly long _startTimestamp;
+
+    internal EndpointLease(EndpointState state, TimeProvider timeProvider)
+    {
+        _state = state;
+        _timeProvider = timeProvider;
+        state.OnStart();
+        _startTimestamp = timeProvider.GetTimestamp();
+    }
+
+    /// <summary>The chosen endpoint.</summary>
+    public Endpoint Endpoint => _state.Endpoint;
+
+    /// <summary>The live state of the chosen endpoint.</summary>
+    public EndpointState State => _state;
+
+    /// <summary>Ends the lease: the request is no longer in flight, and its latency and outcome are recorded.</summary>
+    /// <param name="outcome">How the request ended. <see cref="RequestOutcome.Canceled"/> records nothing but the end.</param>
+    public void Complete(RequestOutcome outcome) =>
+        _state.OnComplete(_startTimestamp, _timeProvider.GetTimestamp(), outcome);
+}

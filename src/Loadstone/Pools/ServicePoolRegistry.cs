@@ -1,0 +1,195 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace Loadstone;
+
+/// <summary>
+/// The pools of an application, one per logical service, found by service name. Owned by the container (or by
+/// the caller without one), so pool state outlives handler rotation and is shared by every client of a service.
+/// </summary>
+public sealed partial class ServicePoolRegistry : IDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly Func<string, ServicePool>? _create;
+    private readonly IOptionsFactory<LoadBalancingOptions>? _optionsFactory;
+    private readonly IConfiguration? _configuration;
+    private readonly IReadOnlyCollection<string> _registeredNames;
+    private readonly ILogger _logger;
+    private readonly IDisposable? _reloadSubscription;
+    private volatile Dictionary<string, Entry> _entries;
+    private bool _disposed;
+
+    /// <summary>Creates a registry over pools built without a container.</summary>
+    /// <param name="pools">The pools; their service names must be distinct. The registry disposes them.</param>
+    public ServicePoolRegistry(params IEnumerable<ServicePool> pools)
+    {
+        ArgumentNullException.ThrowIfNull(pools);
+        _registeredNames = [];
+        _logger = NullLogger.Instance;
+        var entries = new Dictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
+        foreach (var pool in pools)
+        {
+            if (!entries.TryAdd(pool.ServiceName, new Entry(pool)))
+            {
+                throw new ArgumentException($"Two pools are named '{pool.ServiceName}'.", nameof(pools));
+            }
+        }
+
+        _entries = entries;
+    }
+
+    internal ServicePoolRegistry(
+        IEnumerable<LoadBalancedServiceRegistration> registrations,
+        IOptionsFactory<LoadBalancingOptions> optionsFactory,
+        StrategyCatalog strategies,
+        ILoggerFactory? loggerFactory,
+        TimeProvider? timeProvider,
+        IConfiguration? configuration)
+    {
+        _optionsFactory = optionsFactory;
+        _configuration = configuration;
+        _registeredNames = registrations.Select(r => r.ServiceName).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        _logger = (ILogger?)loggerFactory?.CreateLogger("Loadstone.ServicePoolRegistry") ?? NullLogger.Instance;
+        _create = name => new ServicePool(name, optionsFactory.Create(name), loggerFactory, strategies, timeProvider);
+        _entries = new Dictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
+        RefreshNames();
+        if (configuration is not null)
+        {
+            _reloadSubscription = ChangeToken.OnChange(configuration.GetReloadToken, OnConfigurationReloaded);
+        }
+    }
+
+    /// <summary>The names of every service this registry can route, configured or created.</summary>
+    public IReadOnlyCollection<string> ServiceNames => _entries.Keys;
+
+    /// <summary>The pools created so far (pools are created on first use).</summary>
+    public IEnumerable<ServicePool> Pools => _entries.Values.Where(e => e.IsCreated).Select(e => e.Pool);
+
+    /// <summary>Returns the pool of a service, creating it on first use.</summary>
+    /// <param name="serviceName">The logical service name; case-insensitive.</param>
+    /// <exception cref="KeyNotFoundException">No such service is configured.</exception>
+    /// <exception cref="OptionsValidationException">The service's options are not valid.</exception>
+    public ServicePool GetPool(string serviceName) =>
+        TryGetPool(serviceName, out var pool)
+            ? pool
+            : throw new KeyNotFoundException($"No load-balanced service named '{serviceName}' is configured; known services: {string.Join(", ", ServiceNames)}.");
+
+    /// <summary>Returns the pool of a service if the service is configured, creating it on first use.</summary>
+    /// <param name="serviceName">The logical service name; case-insensitive.</param>
+    /// <param name="pool">The pool, when found.</param>
+    /// <exception cref="OptionsValidationException">The service's options are not valid.</exception>
+    public bool TryGetPool(string serviceName, [NotNullWhen(true)] out ServicePool? pool) =>
+        TryGetPool(serviceName.AsSpan(), out pool);
+
+    internal bool TryGetPool(ReadOnlySpan<char> serviceName, [NotNullWhen(true)] out ServicePool? pool)
+    {
+        if (_entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(serviceName, out var entry))
+        {
+            pool = entry.Pool;
+            return true;
+        }
+
+        pool = null;
+        return false;
+    }
+
+    /// <summary>Disposes every pool.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _reloadSubscription?.Dispose();
+        foreach (var entry in _entries.Values.Where(e => e.IsCreated))
+        {
+            entry.Pool.Dispose();
+        }
+    }
+
+    private void RefreshNames()
+    {
+        var names = new HashSet<string>(_registeredNames, StringComparer.OrdinalIgnoreCase);
+        if (_configuration is not null)
+        {
+            foreach (var section in _configuration.GetSection(LoadBalancingConfiguration.ServicesSection).GetChildren())
+            {
+                names.Add(section.Key);
+            }
+
+            foreach (var section in _configuration.GetSection(ServiceDiscoveryConfiguration.ServicesSection).GetChildren())
+            {
+                names.Add(section.Key);
+            }
+        }
+
+        lock (_gate)
+        {
+            var entries = new Dictionary<string, Entry>(_entries, StringComparer.OrdinalIgnoreCase);
+            foreach (var name in names)
+            {
+                if (!entries.ContainsKey(name))
+                {
+                    entries.Add(name, new Entry(name, _create!));
+                }
+            }
+
+            _entries = entries;
+        }
+    }
+
+    private void OnConfigurationReloaded()
+    {
+        RefreshNames();
+        foreach (var entry in _entries.Values.Where(e => e.IsCreated))
+        {
+            try
+            {
+                entry.Pool.TryApplyOptions(_optionsFactory!.Create(entry.Pool.ServiceName));
+            }
+            catch (OptionsValidationException ex)
+            {
+                Log.ReloadRejected(_logger, entry.Pool.ServiceName, string.Join(" ", ex.Failures));
+            }
+            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
+            {
+                Log.ReloadRejected(_logger, entry.Pool.ServiceName, ex.Message);
+            }
+        }
+    }
+
+    // PublicationOnly: a pool whose options failed validation is retried on next use (after a configuration fix)
+    // rather than failing forever. A pool that loses a creation race was never used, so it holds nothing to dispose.
+    private sealed class Entry
+    {
+        private readonly Lazy<ServicePool> _pool;
+
+        public Entry(ServicePool pool) => _pool = new Lazy<ServicePool>(pool);
+
+        public Entry(string name, Func<string, ServicePool> create) =>
+            _pool = new Lazy<ServicePool>(() => create(name), LazyThreadSafetyMode.PublicationOnly);
+
+        public bool IsCreated => _pool.IsValueCreated;
+
+        public ServicePool Pool => _pool.Value;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(10, LogLevel.Error, "Reloaded configuration of service '{Service}' was rejected; the current options are kept: {Problems}", EventName = "ReloadRejected")]
+        public static partial void ReloadRejected(ILogger logger, string service, string problems);
+    }
+}
+
+/// <summary>Marks a service registered by name in code, so the registry routes it even without configuration.</summary>
+internal sealed record LoadBalancedServiceRegistration(string ServiceName);
