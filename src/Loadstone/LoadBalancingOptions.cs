@@ -59,6 +59,21 @@ public sealed class LoadBalancingOptions
     /// </summary>
     public TimeSpan InitialLatency { get; set; } = DefaultInitialLatency;
 
+    /// <summary>Active and passive health checks and fail-open.</summary>
+    public HealthCheckOptions HealthChecks { get; set; } = new();
+
+    /// <summary>How newly healthy endpoints ramp up. Off by default.</summary>
+    public SlowStartOptions SlowStart { get; set; } = new();
+
+    /// <summary>Retries on another endpoint. On by default for idempotent requests.</summary>
+    public RetryOptions Retries { get; set; } = new();
+
+    /// <summary>
+    /// How long an endpoint removed from its source keeps serving its in-flight requests (draining) before it is dropped;
+    /// it is dropped earlier once idle. The default is 300 s, as an ALB's deregistration delay; the range is 0 to 3600 s.
+    /// </summary>
+    public TimeSpan DeregistrationDelay { get; set; } = TimeSpan.FromSeconds(300);
+
     /// <summary>
     /// The random source of randomised strategies. The default, <see langword="null"/>, uses
     /// <see cref="System.Random.Shared"/>. A seeded <see cref="System.Random"/> makes picks reproducible, but is

@@ -55,10 +55,11 @@ internal sealed class RandomStrategy(Random random) : ILoadBalancingStrategy
 }
 
 /// <summary>
-/// Interleaved weighted round robin. With candidates sorted by weight, heaviest first, round r of a cycle visits
-/// every candidate whose weight is at least r; those form a prefix of the sorted order. Consecutive rounds between
-/// two distinct weights visit the same prefix, so a cycle is a handful of segments and a position in the cycle maps
-/// to a candidate with one binary search over the segments. Each candidate is visited exactly weight times a cycle.
+/// Smooth weighted round robin by halving. The candidates form a balanced binary tree. A node's cycle of T picks sends
+/// exactly L of them to its left half (L = the left half's total weight), spread as evenly as the steps of a line drawn
+/// with Bresenham's algorithm, and numbers them 0 to L − 1 as the left half's own cycle (likewise on the right). So each
+/// candidate gets exactly its weight over every cycle of total-weight picks, its picks are spread through the cycle rather
+/// than bunched, and a pick costs one division per tree level (log n) and no lock: the position in the cycle is a counter.
 /// </summary>
 internal sealed class WeightedRoundRobinStrategy : ILoadBalancingStrategy
 {
@@ -77,66 +78,62 @@ internal sealed class WeightedRoundRobinStrategy : ILoadBalancingStrategy
 
     internal sealed class Schedule
     {
-        private readonly int[] _byWeightDescending;
-        private readonly ulong[] _segmentStart;
-        private readonly int[] _segmentWidth;
+        // _before[i] is the total weight of the candidates before i; _before[^1] is the cycle length.
+        private readonly ulong[] _before;
 
-        private Schedule(int[] order, ulong[] segmentStart, int[] segmentWidth, ulong cycleLength)
-        {
-            _byWeightDescending = order;
-            _segmentStart = segmentStart;
-            _segmentWidth = segmentWidth;
-            CycleLength = cycleLength;
-        }
+        private Schedule(ulong[] before) => _before = before;
 
-        public ulong CycleLength { get; }
+        public ulong CycleLength => _before[^1];
 
         public static Schedule Build(CandidateSet candidates)
         {
             var weights = IntegerWeights(candidates);
-            var order = new int[weights.Length];
-            for (var i = 0; i < order.Length; i++)
+            var before = new ulong[weights.Length + 1];
+            for (var i = 0; i < weights.Length; i++)
             {
-                order[i] = i;
+                before[i + 1] = before[i] + (ulong)weights[i];
             }
 
-            // Stable: equal weights keep the sources' order.
-            var sorted = order.OrderByDescending(i => weights[i]).ToArray();
-            var distinct = weights.Distinct().Order().ToArray();
-            var starts = new ulong[distinct.Length];
-            var widths = new int[distinct.Length];
-            ulong position = 0;
-            long previous = 0;
-            for (var s = 0; s < distinct.Length; s++)
-            {
-                var width = 0;
-                foreach (var w in weights)
-                {
-                    if (w >= distinct[s])
-                    {
-                        width++;
-                    }
-                }
-
-                starts[s] = position;
-                widths[s] = width;
-                position += (ulong)(distinct[s] - previous) * (ulong)width;
-                previous = distinct[s];
-            }
-
-            return new Schedule(sorted, starts, widths, position);
+            return new Schedule(before);
         }
 
         public int Resolve(ulong position)
         {
-            var segment = Array.BinarySearch(_segmentStart, position);
-            if (segment < 0)
+            int low = 0, high = _before.Length - 1;
+            while (high - low > 1)
             {
-                segment = ~segment - 1;
+                var middle = (low + high) >>> 1;
+                var total = _before[high] - _before[low];
+                var left = _before[middle] - _before[low];
+
+                // Picks 0 .. position − 1 of this node sent floor((position · left + (total − 1) / 2) / total) to the left;
+                // this one goes left when the count steps up, which happens left times per total, evenly spaced.
+                var (toLeftBefore, remainder) = DivRem(position, left, (total - 1) / 2, total);
+                if (remainder + left >= total)
+                {
+                    high = middle;
+                    position = toLeftBefore;
+                }
+                else
+                {
+                    low = middle;
+                    position -= toLeftBefore;
+                }
             }
 
-            var offset = (position - _segmentStart[segment]) % (ulong)_segmentWidth[segment];
-            return _byWeightDescending[offset];
+            return low;
+        }
+
+        // (a · b + c) / d and its remainder; 128-bit only for cycles too long for 64 (never with weights ≤ 10,000 × 100).
+        private static (ulong Quotient, ulong Remainder) DivRem(ulong a, ulong b, ulong c, ulong d)
+        {
+            if (d <= uint.MaxValue)
+            {
+                return Math.DivRem((a * b) + c, d);
+            }
+
+            var (q, r) = UInt128.DivRem(((UInt128)a * b) + c, d);
+            return ((ulong)q, (ulong)r);
         }
 
         // Whole weights are used as they are; fractional ones (ramps) are scaled by 100 and rounded, never to 0.
@@ -169,25 +166,42 @@ internal sealed class LeastRequestsStrategy(Random random) : ILoadBalancingStrat
         var endpoints = candidates.Endpoints;
         var weights = candidates.Weights;
         var n = endpoints.Length;
-        var start = n == 1 ? 0 : random.Next(n);
-        var best = start;
-        var bestLoad = double.MaxValue;
-        for (var k = 0; k < n; k++)
-        {
-            var i = start + k;
-            if (i >= n)
-            {
-                i -= n;
-            }
 
+        // First pass: the least load and how many share it. Second: the k-th of those with k uniform, so every tied
+        // endpoint is equally likely (a random starting point alone favours the one after a run of busy endpoints).
+        var best = 0;
+        var bestLoad = double.MaxValue;
+        var ties = 0;
+        for (var i = 0; i < n; i++)
+        {
             var load = (endpoints[i].ActiveRequests + 1) / weights[i];
             if (load < bestLoad)
             {
                 bestLoad = load;
                 best = i;
+                ties = 1;
+            }
+            else if (load == bestLoad)
+            {
+                ties++;
             }
         }
 
+        if (ties <= 1)
+        {
+            return best;
+        }
+
+        var k = random.Next(ties);
+        for (var i = best; i < n; i++)
+        {
+            if ((endpoints[i].ActiveRequests + 1) / weights[i] == bestLoad && k-- == 0)
+            {
+                return i;
+            }
+        }
+
+        // In-flight counts moved between the passes; the first least loaded is as good an answer.
         return best;
     }
 }

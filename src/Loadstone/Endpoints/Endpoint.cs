@@ -121,7 +121,7 @@ public sealed class Endpoint : IEquatable<Endpoint>
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
         {
-            throw new ArgumentException($"'{address}' is not an absolute URI such as http://10.0.0.5:8080.", nameof(address));
+            throw new ArgumentException($"'{EndpointValidation.Redact(address)}' is not an absolute URI such as http://10.0.0.5:8080.", nameof(address));
         }
 
         return uri;

@@ -3,16 +3,20 @@ using System.Diagnostics;
 namespace Loadstone;
 
 /// <summary>
-/// The live state the balancer keeps for one endpoint of one <see cref="ServicePool"/>: in-flight requests,
+/// The live state the balancer keeps for one endpoint of one <see cref="ServicePool"/>: health, in-flight requests,
 /// latency, counters. Strategies read it to decide; the pool updates it as requests complete.
 /// </summary>
 /// <remarks>
 /// Reads are lock-free and may be a moment stale. The state survives membership reloads for as long as the
 /// endpoint stays in the pool, so counters and latency history are not lost when the endpoint set changes.
 /// </remarks>
-[DebuggerDisplay("{Endpoint} in-flight={ActiveRequests}")]
+[DebuggerDisplay("{Endpoint} {Health} in-flight={ActiveRequests}")]
 public sealed class EndpointState
 {
+    private readonly TimeProvider _timeProvider;
+    private readonly double _tauTicks;
+    private readonly IOutcomeObserver? _observer;
+
     private int _activeRequests;
     private long _totalRequests;
     private long _failedRequests;
@@ -21,13 +25,20 @@ public sealed class EndpointState
     // Updated without a lock: two racing completions may lose one observation, which is harmless.
     private double _latencyCost;
     private long _latencyStamp;
-    private readonly double _tauTicks;
-    private readonly TimeProvider _timeProvider;
 
-    internal EndpointState(Endpoint endpoint, TimeProvider timeProvider, TimeSpan decayTime, TimeSpan initialLatency)
+    // Passive health counters, bumped on the request path.
+    private int _consecutiveServerErrors;
+    private int _consecutiveGatewayErrors;
+    private int _consecutiveLocalFailures;
+    private int _windowRequests;
+    private int _windowFailures;
+
+    internal EndpointState(Endpoint endpoint, TimeProvider timeProvider, TimeSpan decayTime, TimeSpan initialLatency,
+        IOutcomeObserver? observer = null)
     {
         Endpoint = endpoint;
         _timeProvider = timeProvider;
+        _observer = observer;
         _tauTicks = decayTime.TotalSeconds * timeProvider.TimestampFrequency;
         _latencyCost = initialLatency.TotalSeconds * timeProvider.TimestampFrequency;
         _latencyStamp = timeProvider.GetTimestamp();
@@ -36,10 +47,16 @@ public sealed class EndpointState
     /// <summary>The endpoint this state belongs to.</summary>
     public Endpoint Endpoint { get; internal set; }
 
+    /// <summary>The endpoint's state, like an ALB target's.</summary>
+    public EndpointHealth Health { get; internal set; }
+
+    /// <summary>Why the endpoint is in its <see cref="Health"/> state.</summary>
+    public EndpointHealthReason HealthReason { get; internal set; }
+
     /// <summary>Requests sent to this endpoint that have not completed yet.</summary>
     public int ActiveRequests => Volatile.Read(ref _activeRequests);
 
-    /// <summary>Requests completed by this endpoint since it joined the pool, whatever their outcome.</summary>
+    /// <summary>Requests completed by this endpoint since it joined the pool, whatever their outcome (caller cancellations excepted).</summary>
     public long TotalRequests => Volatile.Read(ref _totalRequests);
 
     /// <summary>Requests that completed with a failure outcome (not counting caller cancellations).</summary>
@@ -50,6 +67,45 @@ public sealed class EndpointState
     /// decays towards recent values with the pool's <see cref="LoadBalancingOptions.LatencyDecayTime"/>.
     /// </summary>
     public TimeSpan Latency => TimeSpan.FromSeconds(LatencyCostTicks(_timeProvider.GetTimestamp()) / _timeProvider.TimestampFrequency);
+
+    // ---- Control-plane state, written under the pool's lock. ----
+
+    /// <summary>Consecutive passing and failing active probes.</summary>
+    internal int ProbeSuccesses { get; set; }
+
+    internal int ProbeFailures { get; set; }
+
+    /// <summary>The health the active checks alone give (Initial, Healthy, Unhealthy or Unavailable).</summary>
+    internal EndpointHealth ActiveHealth { get; set; }
+
+    internal EndpointHealthReason ActiveReason { get; set; }
+
+    /// <summary>When an outlier ejection ends; null when not ejected.</summary>
+    internal DateTimeOffset? EjectedUntil { get; set; }
+
+    internal EndpointHealthReason EjectionReason { get; set; }
+
+    /// <summary>Ejections so far, less one per quiet interval: the multiplier of the next ejection's length.</summary>
+    internal int EjectionMultiplier { get; set; }
+
+    /// <summary>Ejections since the endpoint joined.</summary>
+    internal int EjectionCount { get; set; }
+
+    /// <summary>When slow start began; null when not in slow start.</summary>
+    internal DateTimeOffset? SlowStartSince { get; set; }
+
+    /// <summary>The weight multiplier of slow start, 0 to 1; 1 outside slow start.</summary>
+    internal double WeightFactor { get; set; } = 1;
+
+    /// <summary>When a draining endpoint is dropped at the latest; null when not draining.</summary>
+    internal DateTimeOffset? DrainDeadline { get; set; }
+
+    /// <summary>Whether the endpoint was routable at the last snapshot, to see it become routable (for slow start).</summary>
+    internal bool WasRoutable { get; set; }
+
+    internal bool IsRoutable => Health is EndpointHealth.Healthy or EndpointHealth.Unavailable;
+
+    // ---- Request path. ----
 
     internal void OnStart() => Interlocked.Increment(ref _activeRequests);
 
@@ -62,13 +118,50 @@ public sealed class EndpointState
         }
 
         Interlocked.Increment(ref _totalRequests);
-        if (outcome != RequestOutcome.Success)
+        Interlocked.Increment(ref _windowRequests);
+        ObserveLatency(endTimestamp - startTimestamp, endTimestamp);
+        if (outcome == RequestOutcome.Success)
         {
-            Interlocked.Increment(ref _failedRequests);
+            // Write only when needed, so healthy traffic does not bounce the cache line between cores.
+            if ((_consecutiveServerErrors | _consecutiveGatewayErrors | _consecutiveLocalFailures) != 0)
+            {
+                _consecutiveServerErrors = _consecutiveGatewayErrors = _consecutiveLocalFailures = 0;
+            }
+
+            return;
         }
 
-        ObserveLatency(endTimestamp - startTimestamp, endTimestamp);
+        Interlocked.Increment(ref _failedRequests);
+        Interlocked.Increment(ref _windowFailures);
+        if (_observer is null)
+        {
+            return;
+        }
+
+        switch (outcome)
+        {
+            case RequestOutcome.GatewayError:
+                _observer.OnConsecutiveFailures(this, EndpointHealthReason.EjectedConsecutiveGatewayErrors, Interlocked.Increment(ref _consecutiveGatewayErrors));
+                _observer.OnConsecutiveFailures(this, EndpointHealthReason.EjectedConsecutiveServerErrors, Interlocked.Increment(ref _consecutiveServerErrors));
+                _consecutiveLocalFailures = 0;
+                break;
+            case RequestOutcome.ServerError:
+                _observer.OnConsecutiveFailures(this, EndpointHealthReason.EjectedConsecutiveServerErrors, Interlocked.Increment(ref _consecutiveServerErrors));
+                _consecutiveGatewayErrors = _consecutiveLocalFailures = 0;
+                break;
+            default:
+                _observer.OnConsecutiveFailures(this, EndpointHealthReason.EjectedConsecutiveLocalFailures, Interlocked.Increment(ref _consecutiveLocalFailures));
+                _consecutiveServerErrors = _consecutiveGatewayErrors = 0;
+                break;
+        }
     }
+
+    /// <summary>Reads and resets the failure-rate window: (requests, failures) since the last call.</summary>
+    internal (int Requests, int Failures) TakeWindow() =>
+        (Interlocked.Exchange(ref _windowRequests, 0), Interlocked.Exchange(ref _windowFailures, 0));
+
+    internal void ResetConsecutiveFailures() =>
+        _consecutiveServerErrors = _consecutiveGatewayErrors = _consecutiveLocalFailures = 0;
 
     /// <summary>Current cost: the EWMA decayed to <paramref name="now"/> (without writing it back).</summary>
     internal double LatencyCostTicks(long now)
@@ -95,4 +188,13 @@ public sealed class EndpointState
         Volatile.Write(ref _latencyCost, cost);
         Volatile.Write(ref _latencyStamp, now);
     }
+}
+
+/// <summary>Hears about consecutive failures on the request path, to eject outliers.</summary>
+internal interface IOutcomeObserver
+{
+    /// <param name="state">The endpoint.</param>
+    /// <param name="rule">Which consecutive-failure rule the count belongs to.</param>
+    /// <param name="count">The count after this failure.</param>
+    void OnConsecutiveFailures(EndpointState state, EndpointHealthReason rule, int count);
 }

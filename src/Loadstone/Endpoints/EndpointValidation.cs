@@ -7,12 +7,12 @@ internal static class EndpointValidation
     {
         if (!address.IsAbsoluteUri)
         {
-            return $"'{address.OriginalString}' is not an absolute URI such as http://10.0.0.5:8080.";
+            return $"'{Redact(address.OriginalString)}' is not an absolute URI such as http://10.0.0.5:8080.";
         }
 
         if (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)
         {
-            return $"'{address.OriginalString}' has scheme '{address.Scheme}'; only http and https are supported.";
+            return $"'{Redact(address.OriginalString)}' has scheme '{address.Scheme}'; only http and https are supported.";
         }
 
         if (!string.IsNullOrEmpty(address.UserInfo))
@@ -56,8 +56,19 @@ internal static class EndpointValidation
     }
 
     /// <summary>The URI with any user information replaced, so credentials never reach a message or a log.</summary>
-    public static string Redact(Uri address) =>
-        string.IsNullOrEmpty(address.UserInfo)
-            ? address.OriginalString
-            : new UriBuilder(address) { UserName = "***", Password = string.Empty }.Uri.ToString();
+    public static string Redact(Uri address) => Redact(address.OriginalString);
+
+    /// <summary>
+    /// The address text with anything before an '@' in its authority replaced by <c>***</c>. Works on text, not a
+    /// parsed <see cref="Uri"/>, so it also covers addresses that do not parse or have a scheme we reject.
+    /// </summary>
+    public static string Redact(string address)
+    {
+        var separator = address.IndexOf("://", StringComparison.Ordinal);
+        var start = separator < 0 ? 0 : separator + 3;
+        var authority = address.AsSpan(start);
+        var end = authority.IndexOfAny('/', '?', '#');
+        var at = (end < 0 ? authority : authority[..end]).LastIndexOf('@');
+        return at < 0 ? address : string.Concat(address.AsSpan(0, start), "***", address.AsSpan(start + at));
+    }
 }

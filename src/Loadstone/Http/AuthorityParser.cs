@@ -39,6 +39,12 @@ internal static class AuthorityParser
         {
             while (i < uri.Length && uri[i] is not ('/' or '?' or '#'))
             {
+                // http://user:password@host: what looked like a port was user information.
+                if (uri[i] == '@')
+                {
+                    return false;
+                }
+
                 i++;
             }
         }

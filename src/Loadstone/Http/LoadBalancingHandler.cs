@@ -53,22 +53,23 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     }
 
     /// <inheritdoc />
+    /// <remarks>The synchronous path makes a single attempt: retries on another endpoint need <see cref="SendAsync"/>.</remarks>
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var route = Resolve(request.RequestUri, out var pathStart);
-        if (route.Pool is null)
+        if (route.Pool is not { } pool)
         {
             return base.Send(request, cancellationToken);
         }
 
-        if (!route.Pool.IsReady)
+        if (!pool.IsReady)
         {
-            route.Pool.InitializeAsync(cancellationToken).GetAwaiter().GetResult();
+            pool.InitializeAsync(cancellationToken).GetAwaiter().GetResult();
         }
 
         var original = request.RequestUri!;
-        var lease = route.Pool.AcquireFiltered(route.Filter, request);
+        var lease = pool.AcquireFiltered(route.Filter, request);
         var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
         var outcome = RequestOutcome.ConnectionFailure;
         try
@@ -97,15 +98,77 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             await pool.InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var original = request.RequestUri!;
+        var retry = pool.Retry;
+        if (retry is null || !retry.CanRetry(request))
+        {
+            var only = pool.AcquireFiltered(route.Filter, request);
+            return await SendAttemptAsync(route, request, only, pathStart, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        retry.Budget.OnRequest();
+        var tried = default(TriedEndpoints);
         var lease = pool.AcquireFiltered(route.Filter, request);
-        var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
-        var outcome = RequestOutcome.ConnectionFailure;
+        tried.Add(lease.State);
+        HttpResponseMessage? response = null;
+        Exception? error = null;
         try
         {
-            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            response = await SendAttemptAsync(route, request, lease, pathStart, retry.Options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+            if (!retry.IsRetryable(response))
+            {
+                return response;
+            }
+        }
+        catch (Exception ex) when (RetryExecutor.IsRetryable(ex, cancellationToken))
+        {
+            error = ex;
+        }
+
+        // The slow path: a first attempt failed in a way worth retrying elsewhere. Polly decides how many more.
+        var state = new RetryState(this, route, request, pathStart);
+        state.SetFirstOutcome(response, error, in tried);
+        return await retry.RetryAsync(state, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One more attempt for a request being retried, on an endpoint it has not tried yet where possible.</summary>
+    internal ValueTask<HttpResponseMessage> RetryAttemptAsync(RetryState state, CancellationToken cancellationToken)
+    {
+        var pool = state.Route.Pool!;
+        var lease = pool.AcquireExcluding(state.Route.Filter, state.Request, in state.Tried);
+        state.Tried.Add(lease.State);
+        return new ValueTask<HttpResponseMessage>(
+            SendAttemptAsync(state.Route, state.Request, lease, state.PathStart, pool.Retry?.Options.AttemptTimeout, cancellationToken));
+    }
+
+    /// <summary>Sends the request to the leased endpoint, completes the lease with the outcome, and restores the request.</summary>
+    private async Task<HttpResponseMessage> SendAttemptAsync(Route route, HttpRequestMessage request, EndpointLease lease,
+        int pathStart, TimeSpan? attemptTimeout, CancellationToken cancellationToken)
+    {
+        var original = request.RequestUri!;
+        var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
+        var outcome = RequestOutcome.ConnectionFailure;
+        CancellationTokenSource? timeout = null;
+        CancellationTokenSource? linked = null;
+        var token = cancellationToken;
+        if (attemptTimeout is { } limit)
+        {
+            timeout = new CancellationTokenSource(limit, route.Pool!.TimeProvider);
+            linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            token = linked.Token;
+        }
+
+        try
+        {
+            var response = await base.SendAsync(request, token).ConfigureAwait(false);
             outcome = OutcomeClassifier.FromResponse(response);
             return response;
+        }
+        catch (OperationCanceledException ex) when (timeout?.IsCancellationRequested == true && !cancellationToken.IsCancellationRequested)
+        {
+            outcome = RequestOutcome.Timeout;
+            throw new TaskCanceledException(
+                $"The attempt to {lease.Endpoint.BaseAddress} for service '{route.Pool!.ServiceName}' timed out after {attemptTimeout}.",
+                new TimeoutException(ex.Message, ex));
         }
         catch (Exception ex)
         {
@@ -116,6 +179,8 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         {
             lease.Complete(outcome);
             Restore(request, original, hostSet);
+            linked?.Dispose();
+            timeout?.Dispose();
         }
     }
 
@@ -196,10 +261,17 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         var schemes = scheme.Contains('+', StringComparison.Ordinal)
             ? scheme.Split('+', StringSplitOptions.RemoveEmptyEntries)
             : [];
+        if (endpointName is not null && ServiceDiscoveryConfiguration.IsUnnamed(endpointName))
+        {
+            // Service discovery reads Services:catalog:https for _https.catalog; those endpoints are the unnamed ones.
+            schemes = endpointName.Equals(ServiceDiscoveryConfiguration.DefaultEndpointName, StringComparison.OrdinalIgnoreCase) ? schemes : [endpointName.ToLowerInvariant()];
+            endpointName = null;
+        }
+
         var filter = endpointName is null && schemes.Length == 0 ? null : new EndpointFilter(endpointName, schemes);
         var hostHeader = pool.Options.UseServiceNameAsHost ? serviceName : null;
         return new Route(pool, filter, hostHeader);
     }
 
-    private sealed record Route(ServicePool? Pool, EndpointFilter? Filter, string? HostHeader);
+    internal sealed record Route(ServicePool? Pool, EndpointFilter? Filter, string? HostHeader);
 }

@@ -8,24 +8,36 @@ namespace Loadstone;
 /// </summary>
 internal sealed class PoolSnapshot
 {
-    private readonly ILoadBalancingStrategy _strategy;
-
     // Candidate sets for requests that ask for a subset (a named endpoint, a scheme preference), built on first use.
     private readonly ConcurrentDictionary<EndpointFilter, CandidateSet> _filtered = new();
 
-    public PoolSnapshot(EndpointState[] all, ILoadBalancingStrategy strategy)
+    /// <param name="all">Members in source order, then draining endpoints.</param>
+    /// <param name="memberCount">How many of <paramref name="all"/> are members (not draining).</param>
+    /// <param name="healthyCount">How many members are routable by health.</param>
+    /// <param name="strategy">The strategy, which prepares each candidate set.</param>
+    /// <param name="failOpen">Route to every member whatever its health.</param>
+    public PoolSnapshot(EndpointState[] all, int memberCount, int healthyCount, ILoadBalancingStrategy strategy, bool failOpen)
     {
         All = all;
-        _strategy = strategy;
-        Candidates = BuildCandidates(all, static s => s.Endpoint.Name is null);
+        MemberCount = memberCount;
+        HealthyCount = healthyCount;
+        Strategy = strategy;
+        FailOpen = failOpen;
+        Candidates = BuildCandidates<object?>(static (s, _) => s.Endpoint.Name is null, null);
     }
 
     public EndpointState[] All { get; }
 
-    /// <summary>The routable candidates; empty when none.</summary>
+    public int MemberCount { get; }
+
+    public int HealthyCount { get; }
+
+    public bool FailOpen { get; }
+
+    /// <summary>The routable unnamed candidates; empty when none.</summary>
     public CandidateSet Candidates { get; }
 
-    public ILoadBalancingStrategy Strategy => _strategy;
+    public ILoadBalancingStrategy Strategy { get; }
 
     public CandidateSet GetCandidates(EndpointFilter? filter) =>
         filter is null ? Candidates : _filtered.GetOrAdd(filter, static (f, s) => s.BuildFiltered(f), this);
@@ -33,25 +45,27 @@ internal sealed class PoolSnapshot
     /// <summary>Why nothing could be picked from <paramref name="filter"/>'s candidates.</summary>
     public NoAvailableEndpointReason ExplainEmpty(EndpointFilter? filter)
     {
-        if (All.Length == 0)
+        if (MemberCount == 0)
         {
-            return NoAvailableEndpointReason.NoEndpoints;
+            return All.Length == 0 ? NoAvailableEndpointReason.NoEndpoints : NoAvailableEndpointReason.AllDraining;
         }
 
-        var matching = All.Where(s => (filter ?? EndpointFilter.Unnamed).Matches(s.Endpoint)).ToArray();
+        var matching = All.Take(MemberCount).Where(s => (filter ?? EndpointFilter.Unnamed).Matches(s.Endpoint)).ToArray();
         if (matching.Length == 0)
         {
             return NoAvailableEndpointReason.NoMatchingEndpoint;
         }
 
-        return NoAvailableEndpointReason.AllWeightsZero;
+        return matching.All(s => s.Endpoint.Weight == 0)
+            ? NoAvailableEndpointReason.AllWeightsZero
+            : NoAvailableEndpointReason.AllUnhealthy;
     }
 
     private CandidateSet BuildFiltered(EndpointFilter filter)
     {
         foreach (var scheme in filter.SchemePreference)
         {
-            var set = BuildCandidates(All, s => filter.Matches(s.Endpoint, scheme));
+            var set = BuildCandidates(static (s, arg) => arg.Filter.Matches(s.Endpoint, arg.Scheme), (Filter: filter, Scheme: scheme));
             if (set.Count > 0)
             {
                 return set;
@@ -61,16 +75,17 @@ internal sealed class PoolSnapshot
         return CandidateSet.Empty;
     }
 
-    private CandidateSet BuildCandidates(EndpointState[] all, Func<EndpointState, bool> include)
+    private CandidateSet BuildCandidates<TArg>(Func<EndpointState, TArg, bool> include, TArg arg)
     {
-        var endpoints = new List<EndpointState>(all.Length);
-        var weights = new List<double>(all.Length);
-        foreach (var state in all)
+        var endpoints = new List<EndpointState>(MemberCount);
+        var weights = new List<double>(MemberCount);
+        for (var i = 0; i < MemberCount; i++)
         {
-            if (state.Endpoint.Weight > 0 && include(state))
+            var state = All[i];
+            if (state.Endpoint.Weight > 0 && (FailOpen || state.IsRoutable) && include(state, arg))
             {
                 endpoints.Add(state);
-                weights.Add(state.Endpoint.Weight);
+                weights.Add(state.Endpoint.Weight * state.WeightFactor);
             }
         }
 
@@ -80,7 +95,7 @@ internal sealed class PoolSnapshot
         }
 
         var set = new CandidateSet([.. endpoints], [.. weights]);
-        set.StrategyState = _strategy.Prepare(set);
+        set.StrategyState = Strategy.Prepare(set);
         return set;
     }
 }
@@ -88,7 +103,8 @@ internal sealed class PoolSnapshot
 /// <summary>
 /// A request's restriction of the candidates, from Microsoft.Extensions.ServiceDiscovery's URI conventions:
 /// <c>https+http://catalog</c> (prefer https endpoints, else http) and <c>http://_dashboard.catalog</c> (the
-/// endpoints named <c>dashboard</c>). Without a name only unnamed endpoints match. Compared by reference: the handler caches one per distinct request authority.
+/// endpoints named <c>dashboard</c>). Without a name only unnamed endpoints match.
+/// Compared by reference: the handler caches one per distinct request authority.
 /// </summary>
 internal sealed class EndpointFilter(string? endpointName, string[] schemePreference)
 {

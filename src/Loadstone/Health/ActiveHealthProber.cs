@@ -1,0 +1,190 @@
+using System.Net.Http.Headers;
+
+namespace Loadstone;
+
+/// <summary>
+/// Probes each member endpoint of a pool on its own timer. A probe's timer is re-armed only when the probe has
+/// finished, so probes of one endpoint never overlap. Results go to <see cref="ServicePool.OnProbeResult"/>.
+/// </summary>
+internal sealed class ActiveHealthProber : IDisposable
+{
+    private readonly ServicePool _pool;
+    private readonly HttpMessageInvoker _invoker;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<EndpointState, Probe> _probes = new(ReferenceEqualityComparer.Instance);
+    private ActiveHealthCheckOptions _options;
+    private StatusCodeMatcher _matcher;
+    private bool _disposed;
+
+    public ActiveHealthProber(ServicePool pool, ActiveHealthCheckOptions options)
+    {
+        _pool = pool;
+        _options = options;
+        _matcher = ParseMatcher(options);
+        var handler = options.HandlerFactory?.Invoke() ?? new SocketsHttpHandler
+        {
+            // A probe judges the endpoint itself: a redirect is an answer to match, never a hop to another host.
+            AllowAutoRedirect = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        };
+        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+    }
+
+    public void UpdateOptions(ActiveHealthCheckOptions options)
+    {
+        lock (_gate)
+        {
+            _options = options;
+            _matcher = ParseMatcher(options);
+        }
+    }
+
+    /// <summary>Starts probes for new members and stops those of endpoints that left or are draining.</summary>
+    public void Sync(EndpointState[] all)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var keep = new HashSet<EndpointState>(ReferenceEqualityComparer.Instance);
+            foreach (var state in all)
+            {
+                if (state.DrainDeadline is not null)
+                {
+                    continue;
+                }
+
+                keep.Add(state);
+                if (!_probes.ContainsKey(state))
+                {
+                    var probe = new Probe(this, state);
+                    _probes.Add(state, probe);
+                    probe.Schedule(TimeSpan.Zero);
+                }
+            }
+
+            foreach (var (state, probe) in _probes.Where(p => !keep.Contains(p.Key)).ToList())
+            {
+                probe.Stop();
+                _probes.Remove(state);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            foreach (var probe in _probes.Values)
+            {
+                probe.Stop();
+            }
+
+            _probes.Clear();
+        }
+
+        _invoker.Dispose();
+    }
+
+    private static StatusCodeMatcher ParseMatcher(ActiveHealthCheckOptions options) =>
+        StatusCodeMatcher.TryParse(options.Matcher, out var matcher, out _) ? matcher : throw new InvalidOperationException("The matcher was validated.");
+
+    private TimeSpan NextDelay()
+    {
+        var options = _options;
+        var jitter = options.Jitter <= 0 ? 0 : ((_pool.Random.NextDouble() * 2) - 1) * options.Jitter;
+        return options.Interval * (1 + jitter);
+    }
+
+    private Uri ProbeUri(Endpoint endpoint)
+    {
+        var builder = new UriBuilder(endpoint.Address);
+        if (_options.Port is { } port)
+        {
+            builder.Port = port;
+        }
+
+        var path = _options.Path;
+        var query = string.Empty;
+        var q = path.IndexOf('?', StringComparison.Ordinal);
+        if (q >= 0)
+        {
+            query = path[(q + 1)..];
+            path = path[..q];
+        }
+
+        builder.Path = endpoint.PathPrefix + (path.StartsWith('/') ? path : "/" + path);
+        builder.Query = query;
+        return builder.Uri;
+    }
+
+    private async Task RunAsync(Probe probe)
+    {
+        var state = probe.State;
+        var (passed, reason) = (false, EndpointHealthReason.ConnectionFailure);
+        using (var timeout = new CancellationTokenSource(_options.Timeout, _pool.TimeProvider))
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, ProbeUri(state.Endpoint));
+                request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Loadstone-HealthCheck", "1.0"));
+                request.Headers.ConnectionClose = false;
+                if (_pool.Options.UseServiceNameAsHost)
+                {
+                    request.Headers.Host = _pool.ServiceName;
+                }
+
+                using var response = await _invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
+                passed = _matcher.Matches((int)response.StatusCode);
+                reason = passed ? EndpointHealthReason.None : EndpointHealthReason.ResponseCodeMismatch;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                reason = EndpointHealthReason.Timeout;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+            {
+                reason = EndpointHealthReason.ConnectionFailure;
+            }
+        }
+
+        _pool.OnProbeResult(state, passed, reason);
+        lock (_gate)
+        {
+            if (!_disposed && _probes.TryGetValue(state, out var current) && current == probe)
+            {
+                probe.Schedule(NextDelay());
+            }
+        }
+    }
+
+    private sealed class Probe
+    {
+        private readonly ActiveHealthProber _owner;
+        private readonly ITimer _timer;
+
+        public Probe(ActiveHealthProber owner, EndpointState state)
+        {
+            _owner = owner;
+            State = state;
+            _timer = owner._pool.TimeProvider.CreateTimer(
+                static s => { var p = (Probe)s!; _ = p._owner.RunAsync(p); },
+                this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
+        public EndpointState State { get; }
+
+        public void Schedule(TimeSpan due) => _timer.Change(due, Timeout.InfiniteTimeSpan);
+
+        public void Stop() => _timer.Dispose();
+    }
+}

@@ -1,0 +1,63 @@
+namespace Loadstone;
+
+/// <summary>The state of an endpoint, like an ALB target's state.</summary>
+public enum EndpointHealth
+{
+    /// <summary>Registered, and waiting for its first active health check to pass. Gets no traffic unless the pool fails open.</summary>
+    Initial,
+
+    /// <summary>Passing its checks; gets traffic.</summary>
+    Healthy,
+
+    /// <summary>Failing active checks, or ejected by outlier detection; gets no traffic unless the pool fails open.</summary>
+    Unhealthy,
+
+    /// <summary>Removed from its source; gets no new requests while its in-flight requests finish.</summary>
+    Draining,
+
+    /// <summary>Removed and drained: no longer part of the pool (seen only in a status taken as it leaves).</summary>
+    Unused,
+
+    /// <summary>Active health checks are disabled; the endpoint gets traffic unless outlier detection ejects it.</summary>
+    Unavailable,
+}
+
+/// <summary>Why an endpoint is in its <see cref="EndpointHealth"/> state, like an ALB target's reason code.</summary>
+public enum EndpointHealthReason
+{
+    /// <summary>Nothing to explain: a healthy endpoint, or one whose checks are disabled and which is not ejected.</summary>
+    None,
+
+    /// <summary>Initial: the first active health check has not passed yet.</summary>
+    InitialHealthChecking,
+
+    /// <summary>Unhealthy: health checks answered with a status code the matcher does not accept.</summary>
+    ResponseCodeMismatch,
+
+    /// <summary>Unhealthy: health checks timed out.</summary>
+    Timeout,
+
+    /// <summary>Unhealthy: health checks could not connect, or the connection failed.</summary>
+    ConnectionFailure,
+
+    /// <summary>Unhealthy: ejected by outlier detection after consecutive server errors (5xx).</summary>
+    EjectedConsecutiveServerErrors,
+
+    /// <summary>Unhealthy: ejected by outlier detection after consecutive gateway errors (502, 503, 504).</summary>
+    EjectedConsecutiveGatewayErrors,
+
+    /// <summary>Unhealthy: ejected by outlier detection after consecutive connection failures or timeouts.</summary>
+    EjectedConsecutiveLocalFailures,
+
+    /// <summary>Unhealthy: ejected by outlier detection because its failure rate crossed the threshold.</summary>
+    EjectedFailureRate,
+
+    /// <summary>Draining: removed from its source; finishing in-flight requests.</summary>
+    DeregistrationInProgress,
+
+    /// <summary>Unused: removed and drained.</summary>
+    NotRegistered,
+
+    /// <summary>Unavailable: active health checks are disabled.</summary>
+    HealthChecksDisabled,
+}

@@ -1,0 +1,130 @@
+namespace Loadstone;
+
+/// <summary>Checks a service's routing rules.</summary>
+internal static class RoutingRules
+{
+    /// <summary>Every problem with the rules, each naming the rule, the setting and its configuration key.</summary>
+    /// <param name="service">The service, for the messages.</param>
+    /// <param name="rules">The rules, in configuration order.</param>
+    /// <param name="hasStickyKey">Whether the service has a sticky key source (group stickiness needs one).</param>
+    public static List<string> Validate(string service, IList<RoutingRule> rules, bool hasStickyKey)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        var problems = new List<string>();
+        var priorities = new Dictionary<int, int>();
+        for (var r = 0; r < rules.Count; r++)
+        {
+            var rule = rules[r];
+            var key = $"LoadBalancing:Services:{service}:Routes:{r}";
+            var label = rule.Name is null ? $"Service '{service}': route {r}" : $"Service '{service}': route '{rule.Name}'";
+            if (rule.Priority < RoutingRule.MinPriority || rule.Priority > RoutingRule.MaxPriority)
+            {
+                problems.Add($"{label}: Priority ({key}:Priority) is {rule.Priority}; it must be between {RoutingRule.MinPriority} and {RoutingRule.MaxPriority}.");
+            }
+            else if (priorities.TryGetValue(rule.Priority, out var other))
+            {
+                problems.Add($"{label}: Priority ({key}:Priority) {rule.Priority} is also the priority of route {other}; priorities must be unique.");
+            }
+            else
+            {
+                priorities[rule.Priority] = r;
+            }
+
+            var match = rule.Match;
+            Patterns(problems, label, $"{key}:Match:Hosts", "Match.Hosts", match.Hosts);
+            Patterns(problems, label, $"{key}:Match:Paths", "Match.Paths", match.Paths);
+            Patterns(problems, label, $"{key}:Match:Methods", "Match.Methods", match.Methods);
+            for (var h = 0; h < match.Headers.Count; h++)
+            {
+                var header = match.Headers[h];
+                if (string.IsNullOrWhiteSpace(header.Name) || header.Name.AsSpan().IndexOfAny('*', '?') >= 0)
+                {
+                    problems.Add($"{label}: Match.Headers[{h}].Name ({key}:Match:Headers:{h}:Name) must be a header name without wildcards.");
+                }
+
+                Values(problems, label, $"{key}:Match:Headers:{h}:Values", $"Match.Headers[{h}].Values", header.Values);
+            }
+
+            for (var q = 0; q < match.Query.Count; q++)
+            {
+                Values(problems, label, $"{key}:Match:Query:{q}:Values", $"Match.Query[{q}].Values", match.Query[q].Values);
+            }
+
+            Forward(problems, label, $"{key}:Forward", rule.Forward, hasStickyKey);
+        }
+
+        return problems;
+    }
+
+    private static void Forward(List<string> problems, string label, string key, RouteForward forward, bool hasStickyKey)
+    {
+        var single = !string.IsNullOrWhiteSpace(forward.Pool);
+        if (single == forward.Pools.Count > 0)
+        {
+            problems.Add($"{label}: Forward ({key}) must set either Pool (one pool) or Pools (a weighted split), not {(single ? "both" : "neither")}.");
+            return;
+        }
+
+        if (forward.Pools.Count > RouteForward.MaxPools)
+        {
+            problems.Add($"{label}: Forward.Pools ({key}:Pools) has {forward.Pools.Count} pools; at most {RouteForward.MaxPools} are allowed.");
+        }
+
+        var total = 0;
+        for (var p = 0; p < forward.Pools.Count; p++)
+        {
+            var pool = forward.Pools[p];
+            if (string.IsNullOrWhiteSpace(pool.Pool))
+            {
+                problems.Add($"{label}: Forward.Pools[{p}].Pool ({key}:Pools:{p}:Pool) is empty; name the service whose pool it is.");
+            }
+
+            if (pool.Weight < 0 || pool.Weight > WeightedPool.MaxWeight)
+            {
+                problems.Add($"{label}: Forward.Pools[{p}].Weight ({key}:Pools:{p}:Weight) is {pool.Weight}; it must be between 0 and {WeightedPool.MaxWeight}.");
+            }
+            else
+            {
+                total += pool.Weight;
+            }
+        }
+
+        if (forward.Pools.Count > 0 && total == 0)
+        {
+            problems.Add($"{label}: Forward.Pools ({key}:Pools) all have weight 0; at least one must be above 0.");
+        }
+
+        if (forward.Stickiness is { } stickiness)
+        {
+            if (stickiness < RouteForward.MinStickiness || stickiness > RouteForward.MaxStickiness)
+            {
+                problems.Add($"{label}: Forward.Stickiness ({key}:Stickiness) is {stickiness}; it must be between {RouteForward.MinStickiness} and {RouteForward.MaxStickiness}.");
+            }
+            else if (!hasStickyKey)
+            {
+                problems.Add($"{label}: Forward.Stickiness ({key}:Stickiness) needs a sticky key; set StickySessions.KeySource and KeyName for the service.");
+            }
+        }
+    }
+
+    private static void Patterns(List<string> problems, string label, string key, string setting, IList<string> values)
+    {
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (string.IsNullOrEmpty(values[i]))
+            {
+                problems.Add($"{label}: {setting}[{i}] ({key}:{i}) is empty.");
+            }
+        }
+    }
+
+    private static void Values(List<string> problems, string label, string key, string setting, IList<string> values)
+    {
+        if (values.Count == 0)
+        {
+            problems.Add($"{label}: {setting} ({key}) is empty; give at least one value pattern.");
+        }
+
+        Patterns(problems, label, key, setting, values);
+    }
+}

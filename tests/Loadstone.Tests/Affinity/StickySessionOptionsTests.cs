@@ -1,0 +1,67 @@
+namespace Loadstone.Tests.Affinity;
+
+public sealed class StickySessionOptionsTests
+{
+    [Fact]
+    public void Defaults_AreDocumentedValues()
+    {
+        var options = new StickySessionOptions();
+
+        Assert.Equal(StickyKeySource.None, options.KeySource);
+        Assert.False(options.IsEnabled);
+        Assert.Equal(TimeSpan.FromDays(1), options.Duration);
+        Assert.Equal(StickyFailurePolicy.Redistribute, options.FailurePolicy);
+        Assert.Equal(100_000, options.MaxBindings);
+        Assert.Equal(1.25, options.BoundedLoadFactor);
+        Assert.Empty(options.Validate("catalog"));
+    }
+
+    [Theory]
+    [InlineData(0.5)]
+    [InlineData(8 * 24 * 3600.0)]
+    public void Validate_DurationOutOfRange_NamesTheSetting(double seconds)
+    {
+        var options = new StickySessionOptions { Duration = TimeSpan.FromSeconds(seconds) };
+
+        var problem = Assert.Single(options.Validate("catalog"));
+
+        Assert.StartsWith("Service 'catalog': StickySessions.Duration (LoadBalancing:Services:catalog:StickySessions:Duration) is ", problem, StringComparison.Ordinal);
+        Assert.EndsWith("; it must be between 00:00:01 and 7.00:00:00.", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_EverythingWrong_ReportsEveryProblem()
+    {
+        var options = new StickySessionOptions
+        {
+            KeySource = StickyKeySource.Header,
+            MaxBindings = 10,
+            BoundedLoadFactor = 0.5,
+            FailurePolicy = (StickyFailurePolicy)7,
+        };
+
+        var problems = options.Validate("catalog");
+
+        Assert.Equal(
+        [
+            "Service 'catalog': StickySessions.KeyName (LoadBalancing:Services:catalog:StickySessions:KeyName) is empty; name the header that holds the sticky key.",
+            "Service 'catalog': StickySessions.FailurePolicy (LoadBalancing:Services:catalog:StickySessions:FailurePolicy) is 7; use Redistribute or Fail.",
+            "Service 'catalog': StickySessions.MaxBindings (LoadBalancing:Services:catalog:StickySessions:MaxBindings) is 10; it must be between 100 and 10000000.",
+            "Service 'catalog': StickySessions.BoundedLoadFactor (LoadBalancing:Services:catalog:StickySessions:BoundedLoadFactor) is 0.5; it must be between 1 and 10, or 0 to turn bounded loads off.",
+        ], problems);
+    }
+
+    [Fact]
+    public void Validate_SelectorWithoutFunction_IsAProblem()
+    {
+        var options = new StickySessionOptions { KeySource = StickyKeySource.Selector };
+
+        Assert.Contains("KeySelector is not set", Assert.Single(options.Validate("catalog")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KeyFromHeader_Blank_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => new StickySessionOptions().KeyFromHeader(" "));
+    }
+}

@@ -1,0 +1,190 @@
+namespace Loadstone.Tests.Balancing;
+
+public sealed class PeakEwmaStrategyTests
+{
+    private static readonly TimeSpan Slow = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan Fast = TimeSpan.FromMilliseconds(10);
+
+    [Fact]
+    public void Acquire_OneSlowEndpoint_GetsMuchLessTraffic()
+    {
+        var time = new ManualTimeProvider();
+        using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 1, time, 1, 1, 1);
+
+        var counts = Serve(pool, time, 600, i => i == 0 ? Slow : Fast);
+
+        Assert.True(counts[0] <= 600 * 0.02, string.Join(",", counts));
+        Assert.True(Math.Abs(counts[1] - counts[2]) <= 60, string.Join(",", counts));
+    }
+
+    [Fact]
+    public void Acquire_PowerOfTwoChoicesWithOneSlowEndpoint_IgnoresLatency()
+    {
+        // The contrast: the same traffic through a latency-blind strategy gives the slow endpoint a full share.
+        var time = new ManualTimeProvider();
+        using var pool = Picks.Pool(LoadBalancingStrategies.PowerOfTwoChoices, 1, time, 1, 1, 1);
+
+        var counts = Serve(pool, time, 600, i => i == 0 ? Slow : Fast);
+
+        Assert.True(counts[0] >= 150, string.Join(",", counts));
+    }
+
+    [Fact]
+    public void Complete_SingleSlowResponse_RaisesCostAtOnce()
+    {
+        var time = new ManualTimeProvider();
+        using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 1, time, 1, 1);
+        Serve(pool, time, 200, _ => Fast);
+        Assert.All(pool.Endpoints, e => Assert.True(e.Latency < TimeSpan.FromMilliseconds(50), e.Latency.ToString()));
+
+        var lease = pool.Acquire();
+        var slowIndex = Picks.IndexOf(pool, lease);
+        time.Advance(TimeSpan.FromSeconds(2));
+        lease.Complete(RequestOutcome.Success);
+
+        Assert.Equal(TimeSpan.FromSeconds(2), pool.Endpoints[slowIndex].Latency);
+        var after = Serve(pool, time, 100, _ => Fast);
+        Assert.Equal(0, after[slowIndex]);
+    }
+
+    [Fact]
+    public void Complete_FastAfterSlow_MovesCostByTheDecayWeightOnly()
+    {
+        var time = new ManualTimeProvider();
+        var tau = TimeSpan.FromSeconds(4);
+        using var pool = Pool(time, tau, endpoints: 1);
+        var state = pool.Endpoints[0];
+        Observe(pool, time, TimeSpan.FromSeconds(1));
+
+        time.Advance(tau);
+        Observe(pool, time, Fast);
+
+        // cost · w + rtt · (1 − w), w = exp(−Δt/τ), Δt from the previous observation to this one.
+        var w = Math.Exp(-(tau + Fast) / tau);
+        var expected = (1.0 * w) + (Fast.TotalSeconds * (1 - w));
+        Assert.Equal(expected, state.Latency.TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void Latency_AfterOneDecayTime_FallsToOneOverE()
+    {
+        var time = new ManualTimeProvider();
+        var tau = TimeSpan.FromSeconds(4);
+        using var pool = Pool(time, tau, endpoints: 1);
+        Observe(pool, time, TimeSpan.FromSeconds(1));
+
+        time.Advance(tau);
+
+        Assert.Equal(Math.Exp(-1), pool.Endpoints[0].Latency.TotalSeconds, 6);
+    }
+
+    [Fact]
+    public void Latency_BeforeAnyResponse_IsInitialLatency()
+    {
+        var time = new ManualTimeProvider();
+        var options = new LoadBalancingOptions
+        {
+            Strategy = LoadBalancingStrategies.PeakEwma,
+            TimeProvider = time,
+            InitialLatency = TimeSpan.FromMilliseconds(250),
+        };
+        options.Endpoints.Add(Picks.Address(0));
+        using var pool = new ServicePool("svc", options);
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), pool.Endpoints[0].Latency);
+    }
+
+    [Fact]
+    public void Acquire_SlowEndpointTurnsFastAndTimePasses_RecoversAfterTheDecay()
+    {
+        var time = new ManualTimeProvider();
+        using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 2, time, 1, 1, 1);
+        Serve(pool, time, 300, i => i == 0 ? Slow : Fast);
+
+        // Endpoint 0 is fast again. A short pause (a tenth of τ) leaves it far costlier than the others.
+        time.Advance(TimeSpan.FromSeconds(1));
+        var soon = Serve(pool, time, 300, _ => Fast);
+        Assert.True(soon[0] <= 300 * 0.02, string.Join(",", soon));
+
+        // Ten τ of idleness wash the peak out; it takes its share again.
+        time.Advance(TimeSpan.FromSeconds(100));
+        var later = Serve(pool, time, 3000, _ => Fast);
+        Assert.InRange(later[0], 850, 1150);
+    }
+
+    [Fact]
+    public void Acquire_SlowEndpointTurnsFastUnderSteadyTraffic_RecoversAfterSomeDecayTimes()
+    {
+        var time = new ManualTimeProvider();
+        using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 4, time, 1, 1, 1);
+        Serve(pool, time, 300, i => i == 0 ? Slow : Fast);
+
+        // 15,000 picks of 10 ms = 150 s = 15 τ of traffic in which every endpoint answers fast. The old peak must
+        // decay below the others' 10 ms (about 4 τ) before endpoint 0 is tried again, and its average then needs a
+        // few τ more to come level, since two-choices gives nothing to an endpoint that is even slightly costlier.
+        var sequence = new List<int>();
+        for (var i = 0; i < 15_000; i++)
+        {
+            var lease = pool.Acquire();
+            sequence.Add(Picks.IndexOf(pool, lease));
+            time.Advance(Fast);
+            lease.Complete(RequestOutcome.Success);
+        }
+
+        var first = Picks.Histogram(sequence.Take(1000), 3);
+        var last = Picks.Histogram(sequence.Skip(12_000), 3);
+        Assert.True(first[0] <= 20, string.Join(",", first));
+        Assert.InRange(last[0], 850, 1150);
+    }
+
+    [Fact]
+    public void Acquire_EqualLatencyOneBusy_PicksTheIdleOne()
+    {
+        var time = new ManualTimeProvider();
+        using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 1, time, 1, 1);
+        var held = Load.Hold(pool, 0, 3);
+
+        Assert.Equal([0, 100], Picks.Count(pool, 100));
+        Load.CompleteAll(held);
+    }
+
+    private static ServicePool Pool(ManualTimeProvider time, TimeSpan decay, int endpoints)
+    {
+        var options = new LoadBalancingOptions
+        {
+            Strategy = LoadBalancingStrategies.PeakEwma,
+            TimeProvider = time,
+            LatencyDecayTime = decay,
+            Random = new Random(1),
+        };
+        for (var i = 0; i < endpoints; i++)
+        {
+            options.Endpoints.Add(Picks.Address(i));
+        }
+
+        return new ServicePool("svc", options);
+    }
+
+    private static void Observe(ServicePool pool, ManualTimeProvider time, TimeSpan latency)
+    {
+        var lease = pool.Acquire();
+        time.Advance(latency);
+        lease.Complete(RequestOutcome.Success);
+    }
+
+    /// <summary>Sends <paramref name="count"/> requests one after another, each taking its endpoint's latency.</summary>
+    private static int[] Serve(ServicePool pool, ManualTimeProvider time, int count, Func<int, TimeSpan> latency)
+    {
+        var counts = new int[pool.Endpoints.Count];
+        for (var i = 0; i < count; i++)
+        {
+            var lease = pool.Acquire();
+            var index = Picks.IndexOf(pool, lease);
+            counts[index]++;
+            time.Advance(latency(index));
+            lease.Complete(RequestOutcome.Success);
+        }
+
+        return counts;
+    }
+}

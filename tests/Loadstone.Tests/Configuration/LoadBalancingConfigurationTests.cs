@@ -1,0 +1,166 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Loadstone.Tests.Configuration;
+
+/// <summary>Reading a service's options from <c>LoadBalancing:Services:{service}</c>.</summary>
+public sealed class LoadBalancingConfigurationTests
+{
+    private const string Catalog = "LoadBalancing:Services:catalog";
+
+    [Fact]
+    public void Configure_StringAndObjectEndpoints_ReadInOrderWithZoneWeightNameAndMetadata()
+    {
+        var options = Read(new()
+        {
+            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1:8080",
+            [$"{Catalog}:Endpoints:1:Address"] = "https://10.0.0.2:8443/api",
+            [$"{Catalog}:Endpoints:1:Zone"] = "eu-west-1a",
+            [$"{Catalog}:Endpoints:1:Weight"] = "5",
+            [$"{Catalog}:Endpoints:1:Name"] = "admin",
+            [$"{Catalog}:Endpoints:1:Metadata:version"] = "2.1",
+        });
+
+        Assert.Empty(options.ConfigurationProblems);
+        Assert.Collection(
+            options.Endpoints,
+            e =>
+            {
+                Assert.Equal("http://10.0.0.1:8080", e.BaseAddress);
+                Assert.Equal((null, Endpoint.DefaultWeight, (string?)null), (e.Zone, e.Weight, e.Name));
+            },
+            e =>
+            {
+                Assert.Equal("https://10.0.0.2:8443/api", e.BaseAddress);
+                Assert.Equal(("eu-west-1a", 5, "admin"), (e.Zone, e.Weight, e.Name));
+                Assert.Equal("2.1", e.Metadata["version"]);
+            });
+    }
+
+    [Fact]
+    public void Configure_Scalars_BoundCaseInsensitively()
+    {
+        var options = Read(new()
+        {
+            [$"{Catalog}:strategy"] = "peakewma",
+            [$"{Catalog}:UseServiceNameAsHost"] = "true",
+            [$"{Catalog}:LatencyDecayTime"] = "00:00:05",
+            [$"{Catalog}:InitialLatency"] = "00:00:00.050",
+            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1",
+        });
+
+        Assert.Empty(options.ConfigurationProblems);
+        Assert.Equal("peakewma", options.Strategy);
+        Assert.True(options.UseServiceNameAsHost);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.LatencyDecayTime);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), options.InitialLatency);
+    }
+
+    [Theory]
+    [InlineData("Endpoints:0:Weight", "heavy", "LoadBalancing:Services:catalog:Endpoints:0: Weight 'heavy' is not a whole number")]
+    [InlineData("Endpoints:0:Weight", "10001", "LoadBalancing:Services:catalog:Endpoints:0: weight 10001 is outside the range 0-10000")]
+    [InlineData("Endpoints:0:Zone", "eu-west-1a", "LoadBalancing:Services:catalog:Endpoints:0: the endpoint has no Address")]
+    [InlineData("Endpoints:0", "10.0.0.1:8080", "LoadBalancing:Services:catalog:Endpoints:0: '10.0.0.1:8080' is not an absolute URI")]
+    [InlineData("Endpoints:0:Address", "ftp://10.0.0.1", "LoadBalancing:Services:catalog:Endpoints:0: 'ftp://10.0.0.1' has scheme 'ftp'")]
+    public void Configure_BadEndpoint_ProblemNamesTheKey(string key, string value, string expectedStart)
+    {
+        var settings = new Dictionary<string, string?> { [$"{Catalog}:{key}"] = value };
+        if (key is "Endpoints:0:Weight")
+        {
+            settings[$"{Catalog}:Endpoints:0:Address"] = "http://10.0.0.1";
+        }
+
+        var options = Read(settings);
+
+        var problem = Assert.Single(options.ConfigurationProblems);
+        Assert.StartsWith(expectedStart, problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Configure_MisspelledKey_ProblemNamesTheSectionAndTheKey()
+    {
+        var options = Read(new()
+        {
+            [$"{Catalog}:Stratgy"] = "RoundRobin",
+            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1",
+        });
+
+        var problem = Assert.Single(options.ConfigurationProblems);
+        Assert.StartsWith(Catalog, problem, StringComparison.Ordinal);
+        Assert.Contains("'Stratgy'", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OptionsFactory_ServiceNameIsCaseInsensitiveInConfiguration()
+    {
+        using var provider = Provider(new()
+        {
+            ["LoadBalancing:Services:Catalog:Strategy"] = "RoundRobin",
+            ["LoadBalancing:Services:Catalog:Endpoints:0"] = "http://10.0.0.1",
+        });
+
+        var options = provider.GetRequiredService<IOptionsFactory<LoadBalancingOptions>>().Create("catalog");
+
+        Assert.Equal("RoundRobin", options.Strategy);
+        Assert.Single(options.Endpoints);
+    }
+
+    [Fact]
+    public void OptionsFactory_CodeConfigureRunsAfterConfiguration()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(Configuration(new()
+        {
+            [$"{Catalog}:Strategy"] = "Random",
+            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1",
+        }));
+        services.AddLoadBalancedHttpClient("catalog", o =>
+        {
+            o.Strategy = LoadBalancingStrategies.LeastRequests;
+            o.Endpoints.Add("http://10.0.0.2");
+        });
+        using var provider = services.BuildServiceProvider();
+
+        var options = provider.GetRequiredService<IOptionsMonitor<LoadBalancingOptions>>().Get("catalog");
+
+        Assert.Equal(LoadBalancingStrategies.LeastRequests, options.Strategy);
+        Assert.Equal(["http://10.0.0.1", "http://10.0.0.2"], options.Endpoints.Select(e => e.BaseAddress));
+    }
+
+    [Fact]
+    public void OptionsFactory_InvalidConfiguration_ThrowsWithEveryProblem()
+    {
+        using var provider = Provider(new()
+        {
+            [$"{Catalog}:Strategy"] = "Fastest",
+            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1",
+            [$"{Catalog}:Endpoints:1"] = "http://10.0.0.1",
+        });
+
+        var ex = Assert.Throws<OptionsValidationException>(() =>
+            provider.GetRequiredService<IOptionsFactory<LoadBalancingOptions>>().Create("catalog"));
+
+        Assert.Equal(2, ex.Failures.Count());
+        Assert.Contains("Service 'catalog': Strategy 'Fastest' (LoadBalancing:Services:catalog:Strategy) is not a known strategy", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Service 'catalog' lists endpoint 'http://10.0.0.1' more than once.", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static LoadBalancingOptions Read(Dictionary<string, string?> settings)
+    {
+        var options = new LoadBalancingOptions();
+        new LoadBalancingConfiguration(Configuration(settings)).Configure("catalog", options);
+        return options;
+    }
+
+    private static ServiceProvider Provider(Dictionary<string, string?> settings)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(Configuration(settings));
+        services.AddLoadBalancedHttpClient("catalog");
+        return services.BuildServiceProvider();
+    }
+
+    private static IConfiguration Configuration(Dictionary<string, string?> settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+}

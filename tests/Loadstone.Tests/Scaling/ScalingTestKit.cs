@@ -1,0 +1,49 @@
+using Loadstone.Scaling;
+
+namespace Loadstone.Tests.Scaling;
+
+/// <summary>A group on a manual clock with an in-memory launcher, and helpers to read it.</summary>
+internal sealed class ScalingTestKit : IDisposable
+{
+    public ScalingTestKit(Action<ScalingGroupOptions> configure, bool start = true)
+    {
+        Options = new ScalingGroupOptions { TimeProvider = Time, Random = new Random(7) };
+        configure(Options);
+        Group = new ScalingGroup("web", Options, Launcher);
+        Group.ActivityStarted += (_, e) => Started.Add(e.Activity);
+        Group.ActivityEnded += (_, e) => Ended.Add(e.Activity);
+        if (start)
+        {
+            Group.Start();
+        }
+    }
+
+    public ManualTimeProvider Time { get; } = new();
+
+    public InMemoryInstanceLauncher Launcher { get; } = new();
+
+    public ScalingGroupOptions Options { get; }
+
+    public ScalingGroup Group { get; }
+
+    public List<ScalingActivity> Started { get; } = [];
+
+    public List<ScalingActivity> Ended { get; } = [];
+
+    public IReadOnlyList<ScalingInstance> InService =>
+        Group.Instances.Where(i => i.State == ScalingInstanceState.InService).ToList();
+
+    public Dictionary<string, int> PerZone() =>
+        InService.GroupBy(i => i.Zone ?? "").ToDictionary(g => g.Key, g => g.Count());
+
+    public ScalingInstance Instance(string id) => Group.Instances.Single(i => i.Id == id);
+
+    public void Advance(TimeSpan by) => Time.Advance(by);
+
+    public void Seconds(double seconds) => Time.Advance(TimeSpan.FromSeconds(seconds));
+
+    public async Task<IReadOnlyList<Endpoint>> PublishedAsync() =>
+        await Group.EndpointSource.GetEndpointsAsync(CancellationToken.None);
+
+    public void Dispose() => Group.Dispose();
+}
