@@ -17,10 +17,11 @@ internal sealed class MaglevTable
     /// <summary>The table size for up to 655 endpoints: 65,537, a prime.</summary>
     public const int DefaultTableSize = 65_537;
 
-    // Measured: removing one of N endpoints moves 1/N of the keys plus an extra that grows as M/N shrinks; the total
-    // is 1.2 × 1/N at M/N ≈ 1,300, 1.5× at 650, 2.4× at 330 and 6× at 100. At least 500 slots per endpoint keeps it
-    // under 2×.
-    private const int SlotsPerEndpoint = 500;
+    // At least 100 slots per endpoint, as the Maglev paper. Removing one of N endpoints moves its 1/N of the keys plus
+    // a cascade of roughly 0.3-0.8 % of all keys (measured; docs/stickiness.md): 1.0-1.5 × 1/N up to 100 endpoints,
+    // 2.4× at 200, about 6× at 655. Quintupling the slots only brings 1,000 endpoints from 6.8× to 4.8×, at 4× the
+    // memory and build time, so large pools rely on the binding table, which never moves a bound key.
+    private const int SlotsPerEndpoint = 100;
 
     // Probes in a key's own pseudo-random sequence before falling back to a scan for bounded loads.
     private const int MaxProbes = 64;

@@ -64,7 +64,7 @@ public sealed class Endpoint : IEquatable<Endpoint>
 
         var path = address.AbsolutePath.TrimEnd('/');
         BaseAddress = string.Concat(address.GetLeftPart(UriPartial.Authority), path);
-        Id = BaseAddress.ToLowerInvariant();
+        Id = BaseAddress; // Uri has already lower-cased the scheme and host; the path keeps its case.
         PathPrefix = path;
     }
 

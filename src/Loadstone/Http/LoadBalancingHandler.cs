@@ -98,6 +98,22 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             await pool.InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        try
+        {
+            var response = await SendWithRetriesAsync(pool, route, request, pathStart, cancellationToken).ConfigureAwait(false);
+            RecordRequest(pool, OutcomeClassifier.FromResponse(response));
+            return response;
+        }
+        catch (Exception ex)
+        {
+            RecordRequest(pool, OutcomeClassifier.FromException(ex, cancellationToken));
+            throw;
+        }
+    }
+
+    private async ValueTask<HttpResponseMessage> SendWithRetriesAsync(ServicePool pool, Route route, HttpRequestMessage request, int pathStart,
+        CancellationToken cancellationToken)
+    {
         var retry = pool.Retry;
         if (retry is null || !retry.CanRetry(request))
         {
@@ -130,10 +146,21 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         return await retry.RetryAsync(state, cancellationToken).ConfigureAwait(false);
     }
 
+    private static void RecordRequest(ServicePool pool, RequestOutcome outcome)
+    {
+        if (LoadstoneMetrics.Requests.Enabled)
+        {
+            LoadstoneMetrics.Requests.Add(1,
+                new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, pool.ServiceName),
+                new KeyValuePair<string, object?>(LoadstoneMetrics.OutcomeTag, LoadstoneMetrics.OutcomeName(outcome)));
+        }
+    }
+
     /// <summary>One more attempt for a request being retried, on an endpoint it has not tried yet where possible.</summary>
     internal ValueTask<HttpResponseMessage> RetryAttemptAsync(RetryState state, CancellationToken cancellationToken)
     {
         var pool = state.Route.Pool!;
+        LoadstoneMetrics.Retries.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, pool.ServiceName));
         var lease = pool.AcquireExcluding(state.Route.Filter, state.Request, in state.Tried);
         state.Tried.Add(lease.State);
         return new ValueTask<HttpResponseMessage>(

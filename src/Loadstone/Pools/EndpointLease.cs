@@ -9,12 +9,14 @@ public readonly struct EndpointLease
 {
     private readonly EndpointState _state;
     private readonly TimeProvider _timeProvider;
+    private readonly string? _serviceName;
     private readonly long _startTimestamp;
 
-    internal EndpointLease(EndpointState state, TimeProvider timeProvider)
+    internal EndpointLease(EndpointState state, TimeProvider timeProvider, string? serviceName = null)
     {
         _state = state;
         _timeProvider = timeProvider;
+        _serviceName = serviceName;
         state.OnStart();
         _startTimestamp = timeProvider.GetTimestamp();
     }
@@ -27,6 +29,13 @@ public readonly struct EndpointLease
 
     /// <summary>Ends the lease: the request is no longer in flight, and its latency and outcome are recorded.</summary>
     /// <param name="outcome">How the request ended. <see cref="RequestOutcome.Canceled"/> records nothing but the end.</param>
-    public void Complete(RequestOutcome outcome) =>
-        _state.OnComplete(_startTimestamp, _timeProvider.GetTimestamp(), outcome);
+    public void Complete(RequestOutcome outcome)
+    {
+        var end = _timeProvider.GetTimestamp();
+        _state.OnComplete(_startTimestamp, end, outcome);
+        if (_serviceName is not null)
+        {
+            LoadstoneMetrics.RecordAttempt(_serviceName, _state, outcome, (double)(end - _startTimestamp) / _timeProvider.TimestampFrequency);
+        }
+    }
 }

@@ -79,6 +79,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             _ready.TrySetResult();
         }
 
+        LoadstoneMetrics.Register(this);
         if (options.HealthChecks.Active is { Enabled: true, StartEagerly: true })
         {
             EnsureStarted();
@@ -180,7 +181,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             index = PickUntried(snapshot, candidates, request, tried, index);
         }
 
-        return new EndpointLease(candidates[index], TimeProvider);
+        return new EndpointLease(candidates[index], TimeProvider, ServiceName);
     }
 
     /// <summary>Stops watching sources, probing and housekeeping.</summary>
@@ -203,6 +204,8 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             _housekeeping?.Dispose();
             _prober?.Dispose();
         }
+
+        LoadstoneMetrics.Unregister(this);
 
         _ready.TrySetResult();
     }
@@ -440,6 +443,10 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         state.EjectionReason = reason;
         state.ResetConsecutiveFailures();
         Log.Ejected(_logger, ServiceName, state.Endpoint.BaseAddress, reason, length);
+        LoadstoneMetrics.Ejections.Add(1,
+            new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName),
+            new KeyValuePair<string, object?>(LoadstoneMetrics.EndpointTag, state.Endpoint.BaseAddress),
+            new KeyValuePair<string, object?>(LoadstoneMetrics.ReasonTag, reason.ToString()));
         return true;
     }
 
@@ -522,6 +529,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             if (after.FailOpen)
             {
                 Log.FailOpenStarted(_logger, ServiceName, after.HealthyCount, after.MemberCount);
+                LoadstoneMetrics.FailOpenEpisodes.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName));
             }
             else
             {
@@ -529,8 +537,9 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             }
         }
 
-        if (_logger.IsEnabled(LogLevel.Information) && !SameMembers(before.All, after.All))
+        if (!SameMembers(before.All, after.All))
         {
+            LoadstoneMetrics.MembershipChanges.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName));
             Log.MembershipChanged(_logger, ServiceName, after.MemberCount, after.All.Length - after.MemberCount, cause);
         }
     }

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Loadstone;
+
+/// <summary>
+/// The library's metrics, on the meter named <see cref="MeterName"/>. Tags are bounded: service, endpoint (an address of
+/// the pool), outcome, health state and reason; never a request's path, key or other user data.
+/// </summary>
+public static class LoadstoneMetrics
+{
+    /// <summary>The meter's name: <c>Loadstone</c>. Subscribe to it with OpenTelemetry's <c>AddMeter("Loadstone")</c> or dotnet-counters.</summary>
+    public const string MeterName = "Loadstone";
+
+    internal const string ServiceTag = "loadstone.service";
+    internal const string EndpointTag = "loadstone.endpoint";
+    internal const string OutcomeTag = "loadstone.outcome";
+    internal const string HealthTag = "loadstone.endpoint.health";
+    internal const string ReasonTag = "loadstone.endpoint.health_reason";
+
+    private static readonly Meter s_meter = new(MeterName, typeof(LoadstoneMetrics).Assembly.GetName().Version?.ToString());
+    private static readonly ConcurrentDictionary<ServicePool, byte> s_pools = new();
+
+    internal static readonly Counter<long> Attempts = s_meter.CreateCounter<long>(
+        "loadstone.attempts", "{attempt}", "Attempts sent to endpoints, by outcome (one request may make several attempts).");
+
+    internal static readonly Histogram<double> AttemptDuration = s_meter.CreateHistogram<double>(
+        "loadstone.attempt.duration", "s", "How long attempts took, from choosing the endpoint to the response headers or failure.");
+
+    internal static readonly Counter<long> Requests = s_meter.CreateCounter<long>(
+        "loadstone.requests", "{request}", "Requests routed through the handler, by their final outcome.");
+
+    internal static readonly Counter<long> Retries = s_meter.CreateCounter<long>(
+        "loadstone.retries", "{retry}", "Attempts that retried a failed attempt on another endpoint.");
+
+    internal static readonly Counter<long> Ejections = s_meter.CreateCounter<long>(
+        "loadstone.endpoint.ejections", "{ejection}", "Endpoints ejected by outlier detection, by reason.");
+
+    internal static readonly Counter<long> FailOpenEpisodes = s_meter.CreateCounter<long>(
+        "loadstone.pool.fail_open.episodes", "{episode}", "Times a pool started failing open.");
+
+    internal static readonly Counter<long> MembershipChanges = s_meter.CreateCounter<long>(
+        "loadstone.pool.membership.changes", "{change}", "Snapshots published with a different set of endpoints.");
+
+    static LoadstoneMetrics()
+    {
+        s_meter.CreateObservableGauge("loadstone.endpoint.active_requests", ObserveActive, "{request}", "Requests in flight per endpoint.");
+        s_meter.CreateObservableGauge("loadstone.endpoint.health", ObserveHealth, "{endpoint}",
+            "1 for each endpoint, tagged with its current state and reason.");
+        s_meter.CreateObservableGauge("loadstone.endpoint.weight_factor", ObserveWeightFactor, "1",
+            "The slow-start multiplier of each endpoint's weight (1 outside slow start).");
+        s_meter.CreateObservableGauge("loadstone.pool.endpoints", ObserveMembers, "{endpoint}", "Endpoints per pool (draining ones included).");
+        s_meter.CreateObservableGauge("loadstone.pool.fail_open", ObserveFailOpen, "1", "1 while the pool is failing open, else 0.");
+    }
+
+    internal static void Register(ServicePool pool) => s_pools.TryAdd(pool, 0);
+
+    internal static void Unregister(ServicePool pool) => s_pools.TryRemove(pool, out _);
+
+    internal static void RecordAttempt(string service, EndpointState state, RequestOutcome outcome, double seconds)
+    {
+        if (!Attempts.Enabled && !AttemptDuration.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { ServiceTag, service },
+            { EndpointTag, state.Endpoint.BaseAddress },
+            { OutcomeTag, OutcomeName(outcome) },
+        };
+        Attempts.Add(1, tags);
+        AttemptDuration.Record(seconds, tags);
+    }
+
+    internal static string OutcomeName(RequestOutcome outcome) => outcome switch
+    {
+        RequestOutcome.Success => "success",
+        RequestOutcome.ServerError => "server_error",
+        RequestOutcome.GatewayError => "gateway_error",
+        RequestOutcome.ConnectionFailure => "connection_failure",
+        RequestOutcome.Timeout => "timeout",
+        RequestOutcome.Canceled => "canceled",
+        _ => "unknown",
+    };
+
+    private static IEnumerable<Measurement<int>> ObserveActive()
+    {
+        foreach (var pool in s_pools.Keys)
+        {
+            foreach (var state in pool.Endpoints)
+            {
+                yield return new Measurement<int>(state.ActiveRequests,
+                    new KeyValuePair<string, object?>(ServiceTag, pool.ServiceName),
+                    new KeyValuePair<string, object?>(EndpointTag, state.Endpoint.BaseAddress));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveHealth()
+    {
+        foreach (var pool in s_pools.Keys)
+        {
+            foreach (var state in pool.Endpoints)
+            {
+                yield return new Measurement<int>(1,
+                    new KeyValuePair<string, object?>(ServiceTag, pool.ServiceName),
+                    new KeyValuePair<string, object?>(EndpointTag, state.Endpoint.BaseAddress),
+                    new KeyValuePair<string, object?>(HealthTag, state.Health.ToString()),
+                    new KeyValuePair<string, object?>(ReasonTag, state.HealthReason.ToString()));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<double>> ObserveWeightFactor()
+    {
+        foreach (var pool in s_pools.Keys)
+        {
+            foreach (var state in pool.Endpoints)
+            {
+                yield return new Measurement<double>(state.WeightFactor,
+                    new KeyValuePair<string, object?>(ServiceTag, pool.ServiceName),
+                    new KeyValuePair<string, object?>(EndpointTag, state.Endpoint.BaseAddress));
+            }
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveMembers()
+    {
+        foreach (var pool in s_pools.Keys)
+        {
+            yield return new Measurement<int>(pool.Endpoints.Count, new KeyValuePair<string, object?>(ServiceTag, pool.ServiceName));
+        }
+    }
+
+    private static IEnumerable<Measurement<int>> ObserveFailOpen()
+    {
+        foreach (var pool in s_pools.Keys)
+        {
+            yield return new Measurement<int>(pool.IsFailingOpen ? 1 : 0, new KeyValuePair<string, object?>(ServiceTag, pool.ServiceName));
+        }
+    }
+}
