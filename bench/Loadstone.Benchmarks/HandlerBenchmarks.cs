@@ -21,6 +21,8 @@ public class HandlerBenchmarks
     private HttpRequestMessage _directRequest = null!;
     private HttpRequestMessage _balancedRequest = null!;
     private HttpRequestMessage _passThroughRequest = null!;
+    private HttpMessageInvoker _directYielding = null!;
+    private HttpMessageInvoker _balancedYielding = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -31,6 +33,8 @@ public class HandlerBenchmarks
         _directRequest = new HttpRequestMessage(HttpMethod.Get, EndpointAddress + PathAndQuery);
         _balancedRequest = new HttpRequestMessage(HttpMethod.Get, "http://catalog" + PathAndQuery);
         _passThroughRequest = new HttpRequestMessage(HttpMethod.Get, "http://elsewhere.example" + PathAndQuery);
+        _directYielding = new HttpMessageInvoker(new YieldingStubHandler(), disposeHandler: true);
+        _balancedYielding = new HttpMessageInvoker(new LoadBalancingHandler(_pool, new YieldingStubHandler()), disposeHandler: true);
 
         // Warm the handler's route cache, as any request but the first finds it.
         _balanced.Send(_balancedRequest, CancellationToken.None);
@@ -42,6 +46,8 @@ public class HandlerBenchmarks
     {
         _direct.Dispose();
         _balanced.Dispose();
+        _directYielding.Dispose();
+        _balancedYielding.Dispose();
         _pool.Dispose();
         _directRequest.Dispose();
         _balancedRequest.Dispose();
@@ -69,8 +75,43 @@ public class HandlerBenchmarks
     public HttpResponseMessage BalancedSync() => _balanced.Send(_balancedRequest, CancellationToken.None);
 
     [Benchmark]
+    [BenchmarkCategory("AsyncInner")]
+    public Task<HttpResponseMessage> DirectYieldingAsync() => _directYielding.SendAsync(_directRequest, CancellationToken.None);
+
+    [Benchmark]
+    [BenchmarkCategory("AsyncInner")]
+    public Task<HttpResponseMessage> BalancedYieldingAsync() => _balancedYielding.SendAsync(_balancedRequest, CancellationToken.None);
+
+    [Benchmark]
     [BenchmarkCategory("Uri")]
     public Uri UriRewrite() => new(string.Concat(EndpointAddress, PathAndQuery.AsSpan()));
+
+    /// <summary>
+    /// Answers every request with the same response after yielding once, as a real transport completes
+    /// asynchronously: async methods above it then box their state machines.
+    /// </summary>
+    private sealed class YieldingStubHandler : HttpMessageHandler
+    {
+        private readonly HttpResponseMessage _response = new(System.Net.HttpStatusCode.OK);
+
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) => _response;
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            return _response;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _response.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 
     /// <summary>Answers every request with the same response, synchronously.</summary>
     private sealed class StubHandler : HttpMessageHandler

@@ -39,6 +39,9 @@ internal sealed class DemoBackend : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>The status code every request gets after the simulated latency; 200 unless the demo breaks it.</summary>
+    public int StatusCode { get; set; } = 200;
+
     /// <summary>The endpoint a client registers for this instance.</summary>
     public Endpoint ToEndpoint() => new(Address, Zone, Weight);
 
@@ -59,6 +62,7 @@ internal sealed class DemoBackend : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         await Task.Delay(Latency, context.RequestAborted).ConfigureAwait(false);
+        context.Response.StatusCode = StatusCode;
         context.Response.ContentType = "text/plain";
         await context.Response.WriteAsync(Name, context.RequestAborted).ConfigureAwait(false);
     }

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 // The README's demo: four real backends in this process, traffic through every built-in strategy, a configuration
-// reload, a membership change at run time, and the errors a mistake produces. Exits by itself.
+// reload, a membership change at run time, a failing backend, and the errors a mistake produces. Exits by itself.
 
 const int Requests = 400;
 const int Concurrency = 8;
@@ -50,7 +50,7 @@ try
             b.Name, b.Address.ToString().TrimEnd('/'), b.Zone, b.Weight, b.Latency.TotalMilliseconds));
     }
 
-    Console.WriteLine("    (zones are shown for orientation: zone-aware routing is planned, not built yet)");
+    Console.WriteLine("    (zones are shown for orientation: zone-aware routing is not wired into the pool yet)");
     await WarmUpAsync(backends, ct);
 
     // 1. Every built-in strategy, registered in code.
@@ -170,9 +170,45 @@ try
         Console.WriteLine($"    pool.Endpoints still lists {pool.Endpoints.Count}: {string.Join(", ", pool.Endpoints.Select(s => s.Endpoint.Address.Port))}");
     }
 
-    // 4. What a mistake looks like.
+    // 4. A backend starts failing: outlier detection ejects it, and retries on another endpoint hide the failures.
     Console.WriteLine();
-    Console.WriteLine("4. Errors");
+    Console.WriteLine("4. A backend fails (default options: outlier detection and retries on, active probes off)");
+    backends[2].StatusCode = 503;
+    Console.WriteLine("   b1 now answers every request with 503 Service Unavailable.");
+    {
+        var services = new ServiceCollection();
+        services.AddLoadBalancedHttpClient(Service, o =>
+        {
+            foreach (var b in backends)
+            {
+                o.Endpoints.Add(b.Address.ToString(), b.Zone, b.Weight);
+            }
+        });
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
+
+        var result = await Traffic.SendAsync(client, Requests, Concurrency, ct);
+        Console.WriteLine();
+        Console.WriteLine("  Successful answers per endpoint (b1's 503s were retried elsewhere):");
+        Traffic.PrintSpread(result, backends);
+
+        var status = provider.GetRequiredService<ServicePoolRegistry>().GetPool(Service).GetStatus();
+        Console.WriteLine();
+        Console.WriteLine("  pool.GetStatus():");
+        Console.WriteLine("    endpoint  state        reason                            attempts  failed  ejections");
+        foreach (var e in status.Endpoints)
+        {
+            var name = backends.FirstOrDefault(b => b.Address.Port == e.Endpoint.Address.Port)?.Name ?? "?";
+            Console.WriteLine(string.Format(inv, "    {0,-8}  {1,-11}  {2,-32}  {3,8}  {4,6}  {5,9}",
+                name, e.Health, e.Reason, e.TotalRequests, e.FailedRequests, e.Ejections));
+        }
+    }
+
+    backends[2].StatusCode = 200;
+
+    // 5. What a mistake looks like.
+    Console.WriteLine();
+    Console.WriteLine("5. Errors");
     try
     {
         var bad = new LoadBalancingOptions { Strategy = "Fastest", LatencyDecayTime = TimeSpan.Zero };

@@ -75,6 +75,17 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration) :
         {
             var message = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
             options.ConfigurationProblems.Add($"{section.Path}: {message}");
+
+            // The binder gives up on the whole section at an unknown key, before binding the known ones; bind those
+            // anyway so that their own problems (an unknown strategy, a range) are reported in the same message.
+            try
+            {
+                view.Bind(options);
+            }
+            catch (InvalidOperationException)
+            {
+                // A value that does not convert was reported above, or is the next problem after the typo is fixed.
+            }
         }
     }
 

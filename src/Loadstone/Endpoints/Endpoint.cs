@@ -116,9 +116,24 @@ public sealed class Endpoint : IEquatable<Endpoint>
     /// <inheritdoc />
     public override string ToString() => Zone is null ? BaseAddress : $"{BaseAddress} ({Zone})";
 
+    private static bool LooksLikeHostAndPort(string address)
+    {
+        var colon = address.LastIndexOf(':');
+        return colon > 0 && colon < address.Length - 1 && !address.Contains("://", StringComparison.Ordinal)
+            && address.AsSpan(colon + 1).IndexOfAnyExceptInRange('0', '9') < 0
+            && address.AsSpan(0, colon).IndexOfAny(" /?#@") < 0;
+    }
+
     private static Uri ParseAddress(string address)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(address);
+        if (LooksLikeHostAndPort(address))
+        {
+            // "localhost:8080" parses as scheme "localhost"; say what is really missing.
+            var shown = EndpointValidation.Redact(address);
+            throw new ArgumentException($"'{shown}' has no scheme; write it as http://{shown} or https://{shown}.", nameof(address));
+        }
+
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
         {
             throw new ArgumentException($"'{EndpointValidation.Redact(address)}' is not an absolute URI such as http://10.0.0.5:8080.", nameof(address));

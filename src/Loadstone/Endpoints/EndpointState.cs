@@ -85,6 +85,9 @@ public sealed class EndpointState
 
     internal EndpointHealthReason EjectionReason { get; set; }
 
+    /// <summary>When the last ejection ended; backoff decays only after a whole quiet interval since.</summary>
+    internal DateTimeOffset EjectionEndedAt { get; set; }
+
     /// <summary>Ejections so far, less one per quiet interval: the multiplier of the next ejection's length.</summary>
     internal int EjectionMultiplier { get; set; }
 
@@ -99,6 +102,12 @@ public sealed class EndpointState
 
     /// <summary>When a draining endpoint is dropped at the latest; null when not draining.</summary>
     internal DateTimeOffset? DrainDeadline { get; set; }
+
+    /// <summary>
+    /// Registered while no endpoint was healthy, so its first turn to healthy does not start slow start (ALB: targets
+    /// registered together do not ramp). Cleared once it has been healthy, or judged unhealthy.
+    /// </summary>
+    internal bool SkipsFirstSlowStart { get; set; }
 
     /// <summary>Whether the endpoint was routable at the last snapshot, to see it become routable (for slow start).</summary>
     internal bool WasRoutable { get; set; }

@@ -151,13 +151,15 @@ internal sealed class ActiveHealthProber : IDisposable
             {
                 reason = EndpointHealthReason.Timeout;
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException)
+            catch (Exception)
             {
+                // Refused, reset, TLS, a malformed answer, or anything else: a probe must never die, or the endpoint
+                // would stop being checked.
                 reason = EndpointHealthReason.ConnectionFailure;
             }
         }
 
-        _pool.OnProbeResult(state, passed, reason);
+        // Arm the next probe before publishing the result, so whoever sees a result can rely on the next probe being due.
         lock (_gate)
         {
             if (!_disposed && _probes.TryGetValue(state, out var current) && current == probe)
@@ -165,6 +167,8 @@ internal sealed class ActiveHealthProber : IDisposable
                 probe.Schedule(NextDelay());
             }
         }
+
+        _pool.OnProbeResult(state, passed, reason);
     }
 
     private sealed class Probe

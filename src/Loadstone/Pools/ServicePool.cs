@@ -370,6 +370,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                 if (state.EjectedUntil is not null)
                 {
                     state.EjectedUntil = null;
+                    state.EjectionEndedAt = TimeProvider.GetUtcNow();
                     state.ResetConsecutiveFailures();
                     Log.EjectionEnded(_logger, ServiceName, state.Endpoint.BaseAddress, "a health check passed");
                 }
@@ -467,6 +468,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                 if (state.EjectedUntil is { } until && until <= now)
                 {
                     state.EjectedUntil = null;
+                    state.EjectionEndedAt = now;
                     state.ResetConsecutiveFailures();
                     Log.EjectionEnded(_logger, ServiceName, state.Endpoint.BaseAddress, "the ejection time passed");
                     changed = true;
@@ -481,7 +483,8 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                 foreach (var state in _states.Values)
                 {
                     var (requests, failures) = state.TakeWindow();
-                    if (state.EjectedUntil is null && state.EjectionMultiplier > 0)
+                    // Envoy's backoff decay: one step per whole interval spent out of ejection.
+                    if (state.EjectedUntil is null && state.EjectionMultiplier > 0 && now - state.EjectionEndedAt >= passive.Interval)
                     {
                         state.EjectionMultiplier--;
                     }
@@ -551,6 +554,9 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         var members = new List<EndpointState>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
 
+        // Endpoints registered while none is healthy (a pool starting up) become healthy together, as far as slow start goes.
+        var anyHealthy = _states.Values.Any(s => s.IsRoutable);
+
         void Add(Endpoint endpoint)
         {
             if (!seen.Add(endpoint.Id))
@@ -573,6 +579,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                 {
                     ActiveHealth = options.HealthChecks.Active.Enabled ? EndpointHealth.Initial : EndpointHealth.Unavailable,
                     ActiveReason = options.HealthChecks.Active.Enabled ? EndpointHealthReason.InitialHealthChecking : EndpointHealthReason.HealthChecksDisabled,
+                    SkipsFirstSlowStart = !anyHealthy,
                 };
                 _states.Add(endpoint.Id, state);
             }
@@ -654,6 +661,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                 state.SlowStartSince = null;
                 state.WeightFactor = 1;
                 state.WasRoutable = false;
+                state.SkipsFirstSlowStart &= state.Health != EndpointHealth.Unhealthy;
             }
             else if (!state.WasRoutable)
             {
@@ -670,7 +678,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             {
                 foreach (var state in newlyRoutable)
                 {
-                    state.SlowStartSince = now;
+                    state.SlowStartSince = state.SkipsFirstSlowStart ? null : now;
                 }
             }
 
@@ -693,6 +701,11 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                         Math.Pow(Math.Max(progress, 0), 1 / slowStart.Aggression));
                 }
             }
+        }
+
+        foreach (var state in newlyRoutable)
+        {
+            state.SkipsFirstSlowStart = false;
         }
     }
 

@@ -24,7 +24,11 @@ internal sealed class RetryExecutor
                 Delay = options.Delay,
                 BackoffType = DelayBackoffType.Constant,
                 UseJitter = false,
-                ShouldHandle = args => new ValueTask<bool>(IsRetryable(args.Outcome, args.Context.CancellationToken) && Budget.TryWithdraw()),
+                // Polly asks even after the last attempt; only a retry that will happen may spend the budget.
+                ShouldHandle = args => new ValueTask<bool>(
+                    args.AttemptNumber < options.MaxRetryAttempts
+                    && IsRetryable(args.Outcome, args.Context.CancellationToken)
+                    && Budget.TryWithdraw()),
             })
             .Build();
     }

@@ -3,7 +3,9 @@ namespace Loadstone;
 /// <summary>The parts of a request rules look at, sliced from its URI string without allocating.</summary>
 internal readonly ref struct RouteRequest
 {
-    public RouteRequest(HttpRequestMessage request)
+    /// <param name="request">The request.</param>
+    /// <param name="needsHost">Whether any rule looks at the host; reading the Host header is skipped otherwise.</param>
+    public RouteRequest(HttpRequestMessage request, bool needsHost)
     {
         Request = request;
         var uri = request.RequestUri?.OriginalString ?? string.Empty;
@@ -33,7 +35,7 @@ internal readonly ref struct RouteRequest
         }
 
         Query = question < 0 ? default : rest[(question + 1)..];
-        Host = HostOf(request.Headers.Host is { } header ? header.AsSpan() : authority);
+        Host = needsHost ? HostOf(request.Headers.Host is { } header ? header.AsSpan() : authority) : default;
     }
 
     public HttpRequestMessage Request { get; }

@@ -11,10 +11,13 @@ internal sealed class RoutingTable
 
     private readonly CompiledRule[] _rules;
 
-    private RoutingTable(string[] pools, CompiledRule[] rules)
+    private readonly bool _needsHost;
+
+    private RoutingTable(string[] pools, CompiledRule[] rules, bool needsHost)
     {
         Pools = pools;
         _rules = rules;
+        _needsHost = needsHost;
     }
 
     /// <summary>The distinct target pools (service names); index 0 is the default pool, the service itself.</summary>
@@ -41,8 +44,10 @@ internal sealed class RoutingTable
         ArgumentNullException.ThrowIfNull(timeProvider);
         var pools = new List<string> { defaultPool };
         var compiled = new List<CompiledRule>();
+        var needsHost = false;
         foreach (var rule in rules.OrderBy(r => r.Priority))
         {
+            needsHost |= rule.Match.Hosts.Count > 0;
             var name = rule.Name ?? rule.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture);
             var conditions = CompileConditions(rule.Match);
             var forward = rule.Forward;
@@ -76,7 +81,7 @@ internal sealed class RoutingTable
             compiled.Add(new CompiledRule(name, conditions, targets, cumulative, stickiness));
         }
 
-        var table = new RoutingTable([.. pools], [.. compiled]);
+        var table = new RoutingTable([.. pools], [.. compiled], needsHost);
         foreach (var rule in table._rules)
         {
             rule.PoolHashes = rule.Targets.Select(t => StableHash.Hash(table.Pools[t])).ToArray();
@@ -106,7 +111,7 @@ internal sealed class RoutingTable
             return -1;
         }
 
-        var view = new RouteRequest(request);
+        var view = new RouteRequest(request, _needsHost);
         for (var i = 0; i < _rules.Length; i++)
         {
             if (_rules[i].Matches(in view))

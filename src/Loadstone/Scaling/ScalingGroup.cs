@@ -195,7 +195,8 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
             var now = _time.GetUtcNow();
             foreach (var action in _options.ScheduledActions)
             {
-                _scheduled[action] = action.NextRun(now - TimeSpan.FromTicks(1));
+                // A one-time action due right now still runs; a recurrence starts with its next occurrence.
+                _scheduled[action] = action.NextRun(action.Recurrence is null ? now - TimeSpan.FromTicks(1) : now);
             }
 
             foreach (var runtime in _policies)
@@ -544,12 +545,12 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
         RunScheduledActions(now);
         SampleAndScale(now);
         CheckHealth(now);
-        TrackCooldown(now);
         ReplaceInstances(now);
         AdjustCapacity(now);
         Rebalance(now);
         ProgressHooks(now);
         ProgressDraining(now);
+        TrackCooldown(now);
     }
 
     private void RunScheduledActions(DateTimeOffset now)

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Loadstone.Tests.Affinity;
 
 public sealed class StickySessionOptionsTests
@@ -57,6 +59,31 @@ public sealed class StickySessionOptionsTests
         var options = new StickySessionOptions { KeySource = StickyKeySource.Selector };
 
         Assert.Contains("KeySelector is not set", Assert.Single(options.Validate("catalog")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bind_DocumentedConfigurationShape_SetsEveryOption()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["StickySessions:KeySource"] = "Cookie",
+            ["StickySessions:KeyName"] = "session",
+            ["StickySessions:Duration"] = "08:00:00",
+            ["StickySessions:FailurePolicy"] = "Fail",
+            ["StickySessions:MaxBindings"] = "5000",
+            ["StickySessions:BoundedLoadFactor"] = "1.5",
+        }).Build();
+        var options = new StickySessionOptions();
+
+        configuration.GetSection("StickySessions").Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+
+        Assert.Equal(StickyKeySource.Cookie, options.KeySource);
+        Assert.Equal("session", options.KeyName);
+        Assert.Equal(TimeSpan.FromHours(8), options.Duration);
+        Assert.Equal(StickyFailurePolicy.Fail, options.FailurePolicy);
+        Assert.Equal(5000, options.MaxBindings);
+        Assert.Equal(1.5, options.BoundedLoadFactor);
+        Assert.Empty(options.Validate("catalog"));
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class LoadBalancingConfigurationTests
     [InlineData("Endpoints:0:Weight", "heavy", "LoadBalancing:Services:catalog:Endpoints:0: Weight 'heavy' is not a whole number")]
     [InlineData("Endpoints:0:Weight", "10001", "LoadBalancing:Services:catalog:Endpoints:0: weight 10001 is outside the range 0-10000")]
     [InlineData("Endpoints:0:Zone", "eu-west-1a", "LoadBalancing:Services:catalog:Endpoints:0: the endpoint has no Address")]
-    [InlineData("Endpoints:0", "10.0.0.1:8080", "LoadBalancing:Services:catalog:Endpoints:0: '10.0.0.1:8080' is not an absolute URI")]
+    [InlineData("Endpoints:0", "10.0.0.1:8080", "LoadBalancing:Services:catalog:Endpoints:0: '10.0.0.1:8080' has no scheme; write it as http://10.0.0.1:8080 or https://10.0.0.1:8080.")]
     [InlineData("Endpoints:0:Address", "ftp://10.0.0.1", "LoadBalancing:Services:catalog:Endpoints:0: 'ftp://10.0.0.1' has scheme 'ftp'")]
     public void Configure_BadEndpoint_ProblemNamesTheKey(string key, string value, string expectedStart)
     {

@@ -129,11 +129,10 @@ public sealed class ServiceDiscoveryConfigurationTests
             ["Services:catalog:https:0"] = "10.0.0.3:443",
         });
         var options = new LoadBalancingOptions();
-        options.Endpoints.Add("http://10.0.0.0");
 
         new LoadBalancingConfiguration(configuration).Configure("catalog", options);
 
-        Assert.Equal(["http://10.0.0.0", "http://10.0.0.1", "http://10.0.0.2", "https://10.0.0.3"], options.Endpoints.Select(e => e.Id));
+        Assert.Equal(["http://10.0.0.1", "http://10.0.0.2", "https://10.0.0.3"], options.Endpoints.Select(e => e.Id));
     }
 
     [Fact]

@@ -149,6 +149,33 @@ public sealed class SlowStartTests
     }
 
     [Fact]
+    public async Task Entry_StartingEndpointFailsItsFirstChecksThenPasses_Ramps()
+    {
+        var time = new ManualTimeProvider();
+        await using var a = await TestBackend.StartAsync("a");
+        await using var booting = await TestBackend.StartAsync("booting");
+        booting.StatusCode = 503;
+        var options = Options(time, LoadBalancingStrategies.WeightedRoundRobin, a.Address.ToString(), booting.Address.ToString());
+        EnableActive(options, x => (x.UnhealthyThreshold, x.HealthyThreshold) = (1, 2));
+        options.SlowStart.Window = Window;
+        using var pool = new ServicePool("catalog", options);
+        await pool.InitializeAsync();
+        time.Advance(TimeSpan.Zero);
+        WaitFor(() => Status(pool, 0).Health == EndpointHealth.Healthy && Status(pool, 1).Health == EndpointHealth.Unhealthy, "one up, one booting");
+
+        booting.StatusCode = 200;
+        time.Advance(TimeSpan.FromSeconds(10));
+        WaitFor(() => pool.Endpoints[1].ProbeSuccesses == 1, "the first pass");
+        time.Advance(TimeSpan.FromSeconds(10));
+        WaitFor(() => Status(pool, 1).Health == EndpointHealth.Healthy, "healthy after two passes");
+
+        var st = pool.Endpoints[1];
+        Assert.True(Factor(pool, 1) < 0.5, $"DEBUG since={st.SlowStartSince} skip={st.SkipsFirstSlowStart} now={time.GetUtcNow()} a={pool.Endpoints[0].SlowStartSince} aS={pool.Endpoints[0].ProbeSuccesses} bS={st.ProbeSuccesses} bF={st.ProbeFailures}");
+        Assert.Equal(0.1, Factor(pool, 1), 6); // a cold instance ramps, though it was registered with the others
+        Assert.Equal(1.0, Factor(pool, 0));
+    }
+
+    [Fact]
     public async Task Entry_OtherHealthyEndpointOnlyInSlowStart_DoesNotRamp()
     {
         var (pool, time, source) = await CreateAsync(strategy: LoadBalancingStrategies.WeightedRoundRobin);

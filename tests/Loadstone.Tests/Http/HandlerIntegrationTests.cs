@@ -88,6 +88,31 @@ public sealed class HandlerIntegrationTests : IClassFixture<ThreeBackendsFixture
     }
 
     [Fact]
+    public async Task Send_Synchronous_BalancesAndRestoresLikeSendAsync()
+    {
+        await using var provider = BuildProvider(o =>
+        {
+            o.Strategy = LoadBalancingStrategies.RoundRobin;
+            foreach (var backend in _backends.All)
+            {
+                o.Endpoints.Add(backend.Address.ToString());
+            }
+        });
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
+
+        for (var i = 0; i < 9; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/items?sync=1");
+            using var response = client.Send(request);
+            response.EnsureSuccessStatusCode();
+            Assert.Equal(new Uri("http://catalog/items?sync=1"), request.RequestUri);
+        }
+
+        Assert.Equal([3, 3, 3], _backends.Counts);
+        Assert.All(_backends.All, b => Assert.All(b.Received, path => Assert.Equal("/items?sync=1", path)));
+    }
+
+    [Fact]
     public async Task SendAsync_HostIsNotAService_PassesThroughUntouched()
     {
         await using var provider = BuildProvider(o => o.Endpoints.Add(_backends[0].Address.ToString()));

@@ -58,6 +58,22 @@ public sealed class StartupValidationIntegrationTests
     }
 
     [Fact]
+    public async Task StartAsync_MisspelledKeyAndBadValue_ReportsBoth()
+    {
+        using var host = BuildHost(new Dictionary<string, string?>
+        {
+            [$"{Catalog}:Stratgy"] = "RoundRobin",
+            [$"{Catalog}:Strategy"] = "Fastest",
+            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.5:8080",
+        });
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("'Stratgy'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Strategy 'Fastest'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task StartAsync_ServiceWithoutAnyEndpoints_ThrowsNamingWhereToAddThem()
     {
         using var host = BuildHost(new Dictionary<string, string?> { [$"{Catalog}:Strategy"] = "RoundRobin" });

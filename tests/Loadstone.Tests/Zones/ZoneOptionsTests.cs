@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Loadstone.Tests.Zones;
 
 public sealed class ZoneOptionsTests
@@ -13,6 +15,30 @@ public sealed class ZoneOptionsTests
         Assert.Equal(6, options.MinimumPoolSize);
         Assert.Empty(options.CallerShares);
         Assert.Empty(options.Validate("catalog"));
+    }
+
+    [Fact]
+    public void Bind_DocumentedConfigurationShape_SetsEveryOption()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Zones:LocalZone"] = "eu-west-1a",
+            ["Zones:Mode"] = "ZoneAware",
+            ["Zones:LocalShare"] = "0.85",
+            ["Zones:MinimumPoolSize"] = "3",
+            ["Zones:CallerShares:eu-west-1a"] = "5",
+            ["Zones:CallerShares:eu-west-1b"] = "3",
+        }).Build();
+        var options = new ZoneOptions();
+
+        configuration.GetSection("Zones").Bind(options, o => o.ErrorOnUnknownConfiguration = true);
+
+        Assert.Equal("eu-west-1a", options.LocalZone);
+        Assert.Equal(ZoneRoutingMode.ZoneAware, options.Mode);
+        Assert.Equal(0.85, options.LocalShare);
+        Assert.Equal(3, options.MinimumPoolSize);
+        Assert.Equal(5, options.CallerShares["EU-WEST-1A"]);
+        Assert.Equal(3, options.CallerShares["eu-west-1b"]);
     }
 
     [Fact]

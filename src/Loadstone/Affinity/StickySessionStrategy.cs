@@ -1,0 +1,51 @@
+namespace Loadstone;
+
+/// <summary>
+/// Sticky sessions around any strategy: a request with a sticky key goes where <see cref="StickySessionRouter"/>
+/// sends it; a request without one is left to the inner strategy. <see cref="Prepare"/> builds the Maglev table of a
+/// candidate set (and the inner strategy's state on a copy of the set).
+/// </summary>
+internal sealed class StickySessionStrategy : ILoadBalancingStrategy
+{
+    private readonly ILoadBalancingStrategy _inner;
+
+    public StickySessionStrategy(ILoadBalancingStrategy inner, StickySessionRouter router)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(router);
+        _inner = inner;
+        Router = router;
+    }
+
+    public string Name => _inner.Name;
+
+    public StickySessionRouter Router { get; }
+
+    public object? Prepare(CandidateSet candidates)
+    {
+        var endpoints = candidates.Endpoints.ToArray();
+        var weights = candidates.Weights.ToArray();
+        var ids = endpoints.Select(e => e.Endpoint.Id).ToArray();
+        var sticky = Router.Prepare(ids, candidates.HasUniformWeights ? null : weights);
+        var inner = new CandidateSet(endpoints, weights);
+        inner.StrategyState = _inner.Prepare(inner);
+        return new State(sticky, inner);
+    }
+
+    public int Pick(CandidateSet candidates, HttpRequestMessage? request)
+    {
+        var state = (State)candidates.StrategyState!;
+        if (request is not null)
+        {
+            var index = Router.Pick(request, state.Sticky);
+            if (index >= 0)
+            {
+                return index;
+            }
+        }
+
+        return _inner.Pick(state.Inner, request);
+    }
+
+    private sealed record State(StickyCandidates Sticky, CandidateSet Inner);
+}
