@@ -84,13 +84,35 @@ internal sealed class StickyBindingTable
 
     /// <summary>Binds a key to an endpoint from <paramref name="now"/> on, replacing any binding it had.</summary>
     /// <returns><see langword="false"/> when the table is full and nothing could be evicted, so the key stays unbound.</returns>
-    public bool Bind(ulong keyHash, ulong endpointHash, long now)
+    public bool Bind(ulong keyHash, ulong endpointHash, long now) => Bind(keyHash, endpointHash, now, replace: true, out _);
+
+    /// <summary>
+    /// Binds a key that has no live binding. When another request bound it meanwhile, that binding wins (and is
+    /// renewed), so concurrent first requests of one key agree.
+    /// </summary>
+    /// <param name="keyHash">The key.</param>
+    /// <param name="endpointHash">The endpoint to bind it to.</param>
+    /// <param name="now">The current timestamp.</param>
+    /// <param name="bound">The endpoint the key is bound to afterwards.</param>
+    /// <returns><see langword="false"/> when the table is full and nothing could be evicted, so the key stays unbound.</returns>
+    public bool BindIfAbsent(ulong keyHash, ulong endpointHash, long now, out ulong bound) =>
+        Bind(keyHash, endpointHash, now, replace: false, out bound);
+
+    private bool Bind(ulong keyHash, ulong endpointHash, long now, bool replace, out ulong bound)
     {
         var expiresAt = now + _durationTicks;
+        bound = endpointHash;
         while (true)
         {
             if (_bindings.TryGetValue(keyHash, out var existing))
             {
+                if (!replace && now < Volatile.Read(ref existing.ExpiresAt))
+                {
+                    Volatile.Write(ref existing.ExpiresAt, expiresAt);
+                    bound = Volatile.Read(ref existing.Endpoint);
+                    return true;
+                }
+
                 var previous = Interlocked.Exchange(ref existing.Endpoint, endpointHash);
                 Volatile.Write(ref existing.ExpiresAt, expiresAt);
                 if (previous != endpointHash)

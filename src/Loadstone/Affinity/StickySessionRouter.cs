@@ -47,6 +47,9 @@ internal sealed class StickySessionRouter
         return new StickyCandidates(table, counters, indexById);
     }
 
+    /// <summary>The 64-bit hash of the request's sticky key (for group stickiness of routing rules); <see langword="false"/> when it has none.</summary>
+    public bool TryGetKeyHash(HttpRequestMessage request, out ulong keyHash) => _extractor.TryGetKeyHash(request, out keyHash);
+
     /// <summary>
     /// Request path: the candidate index for the request's key, or −1 when it has no key (balance it normally).
     /// </summary>
@@ -59,7 +62,8 @@ internal sealed class StickySessionRouter
     public int Pick(ulong keyHash, StickyCandidates candidates)
     {
         var now = TimeProvider.GetTimestamp();
-        if (Bindings.TryGetEndpoint(keyHash, now, out var endpointHash))
+        var found = Bindings.TryGetEndpoint(keyHash, now, out var endpointHash);
+        if (found)
         {
             if (candidates.TryGetIndex(endpointHash, out var bound))
             {
@@ -74,8 +78,16 @@ internal sealed class StickySessionRouter
         }
 
         var index = Choose(keyHash, candidates);
-        Bindings.Bind(keyHash, candidates.IdHashes[index], now);
-        return index;
+        if (found)
+        {
+            // Redistribute: the bound endpoint is gone; rebind and stay.
+            Bindings.Bind(keyHash, candidates.IdHashes[index], now);
+            return index;
+        }
+
+        // A concurrent first request of the same key may have bound it already: follow that binding.
+        Bindings.BindIfAbsent(keyHash, candidates.IdHashes[index], now, out var boundHash);
+        return boundHash != candidates.IdHashes[index] && candidates.TryGetIndex(boundHash, out var winner) ? winner : index;
     }
 
     /// <summary>Where consistent hashing puts a key now, without binding it.</summary>

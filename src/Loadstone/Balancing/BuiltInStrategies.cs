@@ -60,6 +60,7 @@ internal sealed class RandomStrategy(Random random) : ILoadBalancingStrategy
 /// with Bresenham's algorithm, and numbers them 0 to L − 1 as the left half's own cycle (likewise on the right). So each
 /// candidate gets exactly its weight over every cycle of total-weight picks, its picks are spread through the cycle rather
 /// than bunched, and a pick costs one division per tree level (log n) and no lock: the position in the cycle is a counter.
+/// Cycles of up to 16,384 picks are precomputed into a table, so their picks cost one lookup.
 /// </summary>
 internal sealed class WeightedRoundRobinStrategy : ILoadBalancingStrategy
 {
@@ -78,10 +79,21 @@ internal sealed class WeightedRoundRobinStrategy : ILoadBalancingStrategy
 
     internal sealed class Schedule
     {
+        // Cycles up to this long are walked once when the schedule is built, into a table of at most 64 KB: a pick is
+        // then one lookup (O(1)) instead of a descent of the tree (O(log n) divisions). Longer cycles descend.
+        private const ulong MaxTableLength = 16_384;
+
         // _before[i] is the total weight of the candidates before i; _before[^1] is the cycle length.
         private readonly ulong[] _before;
 
-        private Schedule(ulong[] before) => _before = before;
+        // _table[position] is the candidate at that position of the cycle; null when the cycle is too long.
+        private readonly int[]? _table;
+
+        private Schedule(ulong[] before, int[]? table)
+        {
+            _before = before;
+            _table = table;
+        }
 
         public ulong CycleLength => _before[^1];
 
@@ -94,17 +106,29 @@ internal sealed class WeightedRoundRobinStrategy : ILoadBalancingStrategy
                 before[i + 1] = before[i] + (ulong)weights[i];
             }
 
-            return new Schedule(before);
+            int[]? table = null;
+            if (before[^1] <= MaxTableLength)
+            {
+                table = new int[before[^1]];
+                for (var position = 0; position < table.Length; position++)
+                {
+                    table[position] = Descend(before, (ulong)position);
+                }
+            }
+
+            return new Schedule(before, table);
         }
 
-        public int Resolve(ulong position)
+        public int Resolve(ulong position) => _table is { } table ? table[position] : Descend(_before, position);
+
+        private static int Descend(ulong[] before, ulong position)
         {
-            int low = 0, high = _before.Length - 1;
+            int low = 0, high = before.Length - 1;
             while (high - low > 1)
             {
                 var middle = (low + high) >>> 1;
-                var total = _before[high] - _before[low];
-                var left = _before[middle] - _before[low];
+                var total = before[high] - before[low];
+                var left = before[middle] - before[low];
 
                 // Picks 0 .. position − 1 of this node sent floor((position · left + (total − 1) / 2) / total) to the left;
                 // this one goes left when the count steps up, which happens left times per total, evenly spaced.

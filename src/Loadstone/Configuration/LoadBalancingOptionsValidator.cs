@@ -132,9 +132,9 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies) 
             Range(problems, service, key, "Retries:AttemptTimeout", attemptTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10));
         }
 
-        foreach (var code in retries.StatusCodes ?? new HashSet<int>())
+        if (!string.IsNullOrWhiteSpace(retries.StatusCodes) && !StatusCodeMatcher.TryParse(retries.StatusCodes, out _, out var statusCodesProblem))
         {
-            Range(problems, service, key, "Retries:StatusCodes", code, 100, 599);
+            problems.Add($"Service '{service}': Retries:StatusCodes ({key}:Retries:StatusCodes) {statusCodesProblem}.");
         }
     }
 

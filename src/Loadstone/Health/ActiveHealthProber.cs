@@ -101,7 +101,8 @@ internal sealed class ActiveHealthProber : IDisposable
     private TimeSpan NextDelay()
     {
         var options = _options;
-        var jitter = options.Jitter <= 0 ? 0 : ((_pool.Random.NextDouble() * 2) - 1) * options.Jitter;
+        // Random.Shared, not the pool's Random: probes finish on any thread, and a seeded Random is not thread-safe.
+        var jitter = options.Jitter <= 0 ? 0 : ((Random.Shared.NextDouble() * 2) - 1) * options.Jitter;
         return options.Interval * (1 + jitter);
     }
 

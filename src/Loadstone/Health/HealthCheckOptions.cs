@@ -75,7 +75,8 @@ public sealed class ActiveHealthCheckOptions
 
     /// <summary>
     /// Builds the handler probes are sent with (to set TLS options, say); <see langword="null"/> (the default) uses a
-    /// <see cref="SocketsHttpHandler"/> that never follows redirects.
+    /// <see cref="SocketsHttpHandler"/> that never follows redirects. Called when probing starts; the pool disposes the
+    /// handler when probing stops, so return a new one on each call.
     /// </summary>
     public Func<HttpMessageHandler>? HandlerFactory { get; set; }
 }

@@ -118,7 +118,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         if (retry is null || !retry.CanRetry(request))
         {
             var only = pool.AcquireFiltered(route.Filter, request);
-            return await SendAttemptAsync(route, request, only, pathStart, null, cancellationToken).ConfigureAwait(false);
+            return await SendAttemptAsync(route, request, only, pathStart, 1, null, cancellationToken).ConfigureAwait(false);
         }
 
         retry.Budget.OnRequest();
@@ -129,7 +129,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         Exception? error = null;
         try
         {
-            response = await SendAttemptAsync(route, request, lease, pathStart, retry.Options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+            response = await SendAttemptAsync(route, request, lease, pathStart, 1, retry.Options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
             if (!retry.IsRetryable(response))
             {
                 return response;
@@ -163,15 +163,16 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         LoadstoneMetrics.Retries.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, pool.ServiceName));
         var lease = pool.AcquireExcluding(state.Route.Filter, state.Request, in state.Tried);
         state.Tried.Add(lease.State);
-        return new ValueTask<HttpResponseMessage>(
-            SendAttemptAsync(state.Route, state.Request, lease, state.PathStart, pool.Retry?.Options.AttemptTimeout, cancellationToken));
+        return SendAttemptAsync(state.Route, state.Request, lease, state.PathStart, state.Tried.Count, pool.Retry?.Options.AttemptTimeout, cancellationToken);
     }
 
     /// <summary>Sends the request to the leased endpoint, completes the lease with the outcome, and restores the request.</summary>
-    private async Task<HttpResponseMessage> SendAttemptAsync(Route route, HttpRequestMessage request, EndpointLease lease,
-        int pathStart, TimeSpan? attemptTimeout, CancellationToken cancellationToken)
+    /// <remarks>A <see cref="ValueTask{TResult}"/>, so an inner handler that answers synchronously costs no task allocation.</remarks>
+    private async ValueTask<HttpResponseMessage> SendAttemptAsync(Route route, HttpRequestMessage request, EndpointLease lease,
+        int pathStart, int attempt, TimeSpan? attemptTimeout, CancellationToken cancellationToken)
     {
         var original = request.RequestUri!;
+        var activity = LoadstoneActivitySource.StartAttempt(route.Pool!, lease.Endpoint, attempt, route.Pool!.IsFailingOpen);
         var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
         var outcome = RequestOutcome.ConnectionFailure;
         CancellationTokenSource? timeout = null;
@@ -205,6 +206,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         finally
         {
             lease.Complete(outcome);
+            LoadstoneActivitySource.Stop(activity, outcome);
             Restore(request, original, hostSet);
             linked?.Dispose();
             timeout?.Dispose();

@@ -239,9 +239,10 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                 options.EndpointSources.Add(source);
             }
 
+            var wasProbing = _options.HealthChecks.Active.Enabled;
             Volatile.Write(ref _options, options);
             Retry = options.Retries.Enabled ? new RetryExecutor(options.Retries, TimeProvider) : null;
-            _prober?.UpdateOptions(options.HealthChecks.Active);
+            ApplyActiveHealthOptions(wasProbing, options.HealthChecks.Active);
             Publish("options reloaded");
         }
 
@@ -348,7 +349,8 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
     {
         lock (_gate)
         {
-            if (_disposed.IsCancellationRequested || !_states.TryGetValue(state.Endpoint.Id, out var current) || current != state)
+            if (_disposed.IsCancellationRequested || !_states.TryGetValue(state.Endpoint.Id, out var current) || current != state
+                || !_options.HealthChecks.Active.Enabled)
             {
                 return;
             }
@@ -391,6 +393,35 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             }
 
             Publish(passed ? "health check passed" : "health check failed");
+        }
+    }
+
+    // Called under _gate after a reload: new settings reach the prober; turning checks on or off starts or stops it.
+    private void ApplyActiveHealthOptions(bool wasEnabled, ActiveHealthCheckOptions active)
+    {
+        if (active.Enabled == wasEnabled)
+        {
+            _prober?.UpdateOptions(active);
+            return;
+        }
+
+        foreach (var state in _states.Values)
+        {
+            // Switched on: endpoints keep their traffic until probes say otherwise. Switched off: Unavailable.
+            state.ProbeSuccesses = state.ProbeFailures = 0;
+            state.ActiveHealth = active.Enabled ? EndpointHealth.Healthy : EndpointHealth.Unavailable;
+            state.ActiveReason = active.Enabled ? EndpointHealthReason.None : EndpointHealthReason.HealthChecksDisabled;
+        }
+
+        if (active.Enabled)
+        {
+            // Once started (housekeeping exists), start probing here; Publish starts the probes. Else start-up will.
+            _prober = _housekeeping is null || _disposed.IsCancellationRequested ? null : new ActiveHealthProber(this, active);
+        }
+        else
+        {
+            _prober?.Dispose();
+            _prober = null;
         }
     }
 

@@ -12,10 +12,14 @@ namespace Loadstone;
 internal sealed class RetryExecutor
 {
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly StatusCodeMatcher? _statusCodes;
 
     public RetryExecutor(RetryOptions options, TimeProvider timeProvider)
     {
         Options = options;
+        _statusCodes = string.IsNullOrWhiteSpace(options.StatusCodes) ? null
+            : StatusCodeMatcher.TryParse(options.StatusCodes, out var codes, out _) ? codes
+            : throw new InvalidOperationException("Retries:StatusCodes was validated.");
         Budget = new RetryBudget(options.BudgetPercent, options.MinRetriesPerSecond, timeProvider);
         _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = timeProvider }
             .AddRetry(new RetryStrategyOptions<HttpResponseMessage>
@@ -42,7 +46,7 @@ internal sealed class RetryExecutor
         (Options.RetryNonIdempotent || IsIdempotent(request.Method))
         && request.Content is null or ByteArrayContent or ReadOnlyMemoryContent or JsonContent;
 
-    public bool IsRetryable(HttpResponseMessage response) => Options.StatusCodes.Contains((int)response.StatusCode);
+    public bool IsRetryable(HttpResponseMessage response) => _statusCodes?.Matches((int)response.StatusCode) == true;
 
     /// <summary>No response (refused, reset, timed out), and not because the caller cancelled or nothing was available.</summary>
     public static bool IsRetryable(Exception exception, CancellationToken callerToken) =>

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Loadstone;
 
 /// <summary>
@@ -9,17 +7,22 @@ namespace Loadstone;
 /// </summary>
 public sealed class RetryOptions
 {
+    /// <summary>The default of <see cref="StatusCodes"/>: <c>502,503,504</c>.</summary>
+    public const string DefaultStatusCodes = "502,503,504";
+
     /// <summary>Whether failed attempts are retried. The default is <see langword="true"/>.</summary>
     public bool Enabled { get; set; } = true;
 
     /// <summary>Retries after the first attempt, 1 to 10. The default is 2.</summary>
     public int MaxRetryAttempts { get; set; } = 2;
 
-    /// <summary>Response status codes that are retried. The default is 502, 503 and 504.</summary>
-    public ISet<int> StatusCodes { get; set; } = new HashSet<int>
-    {
-        (int)HttpStatusCode.BadGateway, (int)HttpStatusCode.ServiceUnavailable, (int)HttpStatusCode.GatewayTimeout,
-    };
+    /// <summary>
+    /// The response status codes that are retried, written like a health check's matcher: codes and ranges such as
+    /// <c>503</c>, <c>502,503,504</c> or <c>500-599</c>, each 100 to 599. The default is <c>502,503,504</c> (the gateway
+    /// errors). A value from configuration replaces the default; an empty one retries no status code, only attempts that
+    /// got no response.
+    /// </summary>
+    public string StatusCodes { get; set; } = DefaultStatusCodes;
 
     /// <summary>
     /// Retry methods that are not idempotent (POST, PATCH) too. The default is <see langword="false"/>: only GET, HEAD,

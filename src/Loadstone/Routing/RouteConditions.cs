@@ -1,13 +1,29 @@
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
+
 namespace Loadstone;
 
-/// <summary>The parts of a request rules look at, sliced from its URI string without allocating.</summary>
-internal readonly ref struct RouteRequest
+/// <summary>
+/// The parts of a request rules look at, sliced from its URI string without allocating. Header values are read
+/// once per request, on the first header condition, in one pass over the request's headers for every header name
+/// the rules use (up to <see cref="CachedHeaders"/>; further names are looked up one by one).
+/// </summary>
+internal ref struct RouteRequest
 {
+    public const int CachedHeaders = 8;
+
+    private readonly string[] _headerNames;
+    private HeaderValuesBuffer _headerValues;
+    private uint _headersPresent;
+    private bool _headersRead;
+
     /// <param name="request">The request.</param>
     /// <param name="needsHost">Whether any rule looks at the host; reading the Host header is skipped otherwise.</param>
-    public RouteRequest(HttpRequestMessage request, bool needsHost)
+    /// <param name="headerNames">The distinct header names the rules use; a condition refers to its name by index.</param>
+    public RouteRequest(HttpRequestMessage request, bool needsHost, string[] headerNames)
     {
         Request = request;
+        _headerNames = headerNames;
         var uri = request.RequestUri?.OriginalString ?? string.Empty;
         var text = uri.AsSpan();
         var rest = text;
@@ -38,16 +54,61 @@ internal readonly ref struct RouteRequest
         Host = needsHost ? HostOf(request.Headers.Host is { } header ? header.AsSpan() : authority) : default;
     }
 
-    public HttpRequestMessage Request { get; }
+    public readonly HttpRequestMessage Request { get; }
 
     /// <summary>The host without port or user information.</summary>
-    public ReadOnlySpan<char> Host { get; }
+    public readonly ReadOnlySpan<char> Host { get; }
 
     /// <summary>The path as written; "/" when empty.</summary>
-    public ReadOnlySpan<char> Path { get; }
+    public readonly ReadOnlySpan<char> Path { get; }
 
     /// <summary>The query as written, without '?'.</summary>
-    public ReadOnlySpan<char> Query { get; }
+    public readonly ReadOnlySpan<char> Query { get; }
+
+    /// <summary>The values of the header with index <paramref name="nameIndex"/> in the rules' header names.</summary>
+    public bool TryGetHeader(int nameIndex, out HeaderStringValues values)
+    {
+        if (nameIndex >= CachedHeaders)
+        {
+            return TryGetHeader(Request, _headerNames[nameIndex], out values);
+        }
+
+        if (!_headersRead)
+        {
+            ReadHeaders(Request.Headers);
+            if (Request.Content is { } content)
+            {
+                ReadHeaders(content.Headers);
+            }
+
+            _headersRead = true;
+        }
+
+        values = _headerValues[nameIndex];
+        return (_headersPresent & (1u << nameIndex)) != 0;
+    }
+
+    private static bool TryGetHeader(HttpRequestMessage request, string name, out HeaderStringValues values) =>
+        request.Headers.NonValidated.TryGetValues(name, out values)
+        || (request.Content is { } content && content.Headers.NonValidated.TryGetValues(name, out values));
+
+    private void ReadHeaders(HttpHeaders headers)
+    {
+        var names = _headerNames;
+        var cached = Math.Min(names.Length, CachedHeaders);
+        foreach (var header in headers.NonValidated)
+        {
+            for (var i = 0; i < cached; i++)
+            {
+                if ((_headersPresent & (1u << i)) == 0 && string.Equals(header.Key, names[i], StringComparison.OrdinalIgnoreCase))
+                {
+                    _headerValues[i] = header.Value;
+                    _headersPresent |= 1u << i;
+                    break;
+                }
+            }
+        }
+    }
 
     private static ReadOnlySpan<char> HostOf(ReadOnlySpan<char> authority)
     {
@@ -71,7 +132,7 @@ internal readonly ref struct RouteRequest
 /// <summary>One compiled condition of a rule.</summary>
 internal abstract class RouteCondition
 {
-    public abstract bool Matches(in RouteRequest request);
+    public abstract bool Matches(ref RouteRequest request);
 
     protected static bool Any(WildcardPattern[] patterns, ReadOnlySpan<char> text)
     {
@@ -89,7 +150,7 @@ internal abstract class RouteCondition
 
 internal sealed class MethodCondition(string[] methods) : RouteCondition
 {
-    public override bool Matches(in RouteRequest request)
+    public override bool Matches(ref RouteRequest request)
     {
         var method = request.Request.Method.Method;
         foreach (var m in methods)
@@ -106,28 +167,20 @@ internal sealed class MethodCondition(string[] methods) : RouteCondition
 
 internal sealed class HostCondition(WildcardPattern[] patterns) : RouteCondition
 {
-    public override bool Matches(in RouteRequest request) => Any(patterns, request.Host);
+    public override bool Matches(ref RouteRequest request) => Any(patterns, request.Host);
 }
 
 internal sealed class PathCondition(WildcardPattern[] patterns) : RouteCondition
 {
-    public override bool Matches(in RouteRequest request) => Any(patterns, request.Path);
+    public override bool Matches(ref RouteRequest request) => Any(patterns, request.Path);
 }
 
-internal sealed class HeaderCondition(string name, WildcardPattern[] patterns) : RouteCondition
+internal sealed class HeaderCondition(int nameIndex, WildcardPattern[] patterns) : RouteCondition
 {
-    public override bool Matches(in RouteRequest request)
-    {
-        var message = request.Request;
-        if (message.Headers.NonValidated.TryGetValues(name, out var values) && AnyValue(values))
-        {
-            return true;
-        }
+    public override bool Matches(ref RouteRequest request) =>
+        request.TryGetHeader(nameIndex, out var values) && AnyValue(values);
 
-        return message.Content is { } content && content.Headers.NonValidated.TryGetValues(name, out values) && AnyValue(values);
-    }
-
-    private bool AnyValue(System.Net.Http.Headers.HeaderStringValues values)
+    private bool AnyValue(HeaderStringValues values)
     {
         foreach (var value in values)
         {
@@ -143,7 +196,7 @@ internal sealed class HeaderCondition(string name, WildcardPattern[] patterns) :
 
 internal sealed class QueryCondition(WildcardPattern? key, WildcardPattern[] values) : RouteCondition
 {
-    public override bool Matches(in RouteRequest request)
+    public override bool Matches(ref RouteRequest request)
     {
         var query = request.Query;
         while (!query.IsEmpty)
@@ -162,4 +215,10 @@ internal sealed class QueryCondition(WildcardPattern? key, WildcardPattern[] val
 
         return false;
     }
+}
+
+[InlineArray(RouteRequest.CachedHeaders)]
+internal struct HeaderValuesBuffer
+{
+    private HeaderStringValues _element;
 }

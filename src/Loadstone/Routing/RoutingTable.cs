@@ -12,12 +12,14 @@ internal sealed class RoutingTable
     private readonly CompiledRule[] _rules;
 
     private readonly bool _needsHost;
+    private readonly string[] _headerNames;
 
-    private RoutingTable(string[] pools, CompiledRule[] rules, bool needsHost)
+    private RoutingTable(string[] pools, CompiledRule[] rules, bool needsHost, string[] headerNames)
     {
         Pools = pools;
         _rules = rules;
         _needsHost = needsHost;
+        _headerNames = headerNames;
     }
 
     /// <summary>The distinct target pools (service names); index 0 is the default pool, the service itself.</summary>
@@ -45,11 +47,12 @@ internal sealed class RoutingTable
         var pools = new List<string> { defaultPool };
         var compiled = new List<CompiledRule>();
         var needsHost = false;
+        var headerNames = new List<string>();
         foreach (var rule in rules.OrderBy(r => r.Priority))
         {
             needsHost |= rule.Match.Hosts.Count > 0;
             var name = rule.Name ?? rule.Priority.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var conditions = CompileConditions(rule.Match);
+            var conditions = CompileConditions(rule.Match, headerNames);
             var forward = rule.Forward;
             int[] targets;
             int[] cumulative;
@@ -81,7 +84,7 @@ internal sealed class RoutingTable
             compiled.Add(new CompiledRule(name, conditions, targets, cumulative, stickiness));
         }
 
-        var table = new RoutingTable([.. pools], [.. compiled], needsHost);
+        var table = new RoutingTable([.. pools], [.. compiled], needsHost, [.. headerNames]);
         foreach (var rule in table._rules)
         {
             rule.PoolHashes = rule.Targets.Select(t => StableHash.Hash(table.Pools[t])).ToArray();
@@ -111,10 +114,10 @@ internal sealed class RoutingTable
             return -1;
         }
 
-        var view = new RouteRequest(request, _needsHost);
+        var view = new RouteRequest(request, _needsHost, _headerNames);
         for (var i = 0; i < _rules.Length; i++)
         {
-            if (_rules[i].Matches(in view))
+            if (_rules[i].Matches(ref view))
             {
                 return i;
             }
@@ -135,7 +138,7 @@ internal sealed class RoutingTable
         return pools.Count - 1;
     }
 
-    private static RouteCondition[] CompileConditions(RouteMatch match)
+    private static RouteCondition[] CompileConditions(RouteMatch match, List<string> headerNames)
     {
         var conditions = new List<RouteCondition>();
 
@@ -157,7 +160,14 @@ internal sealed class RoutingTable
 
         foreach (var header in match.Headers)
         {
-            conditions.Add(new HeaderCondition(header.Name, Compile(header.Values, ignoreCase: true)));
+            var nameIndex = headerNames.FindIndex(n => string.Equals(n, header.Name, StringComparison.OrdinalIgnoreCase));
+            if (nameIndex < 0)
+            {
+                headerNames.Add(header.Name);
+                nameIndex = headerNames.Count - 1;
+            }
+
+            conditions.Add(new HeaderCondition(nameIndex, Compile(header.Values, ignoreCase: true)));
         }
 
         foreach (var query in match.Query)
@@ -182,11 +192,11 @@ internal sealed class RoutingTable
 
         public ulong[] PoolHashes { get; set; } = [];
 
-        public bool Matches(in RouteRequest request)
+        public bool Matches(ref RouteRequest request)
         {
             foreach (var condition in conditions)
             {
-                if (!condition.Matches(in request))
+                if (!condition.Matches(ref request))
                 {
                     return false;
                 }

@@ -80,7 +80,7 @@ public sealed partial class ScalingGroup
             switch (runtime.Policy)
             {
                 case SimpleScalingPolicy simple when runtime.Alarm!.State == ScalingAlarmState.Alarm && CooldownReason(now) is null:
-                    proposals.Add(SimpleProposal(simple, now));
+                    proposals.Add(SimpleProposal(simple));
                     break;
                 case StepScalingPolicy step when runtime.Alarm!.State == ScalingAlarmState.Alarm && runtime.Alarm.LastValue is { } value:
                     if (StepProposal(step, value, now) is { } proposal)
@@ -137,9 +137,8 @@ public sealed partial class ScalingGroup
         return new Proposal(_desired, $"target tracking policy '{policy.Name}' (within target)", null);
     }
 
-    private Proposal SimpleProposal(SimpleScalingPolicy policy, DateTimeOffset now)
+    private Proposal SimpleProposal(SimpleScalingPolicy policy)
     {
-        _ = now;
         var change = ScalingMath.Change(_desired, policy.AdjustmentType, policy.ScalingAdjustment, policy.MinAdjustmentMagnitude);
         return new Proposal(ScalingMath.Clamp(_desired + change, _min, _max),
             $"simple scaling policy '{policy.Name}' ({Describe(policy.AdjustmentType, policy.ScalingAdjustment)})", policy);

@@ -87,6 +87,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
         _source = new DynamicEndpointSource($"scaling-group:{name}");
         _desiredCause = $"At {Stamp(_time.GetUtcNow())} the group was created with a desired capacity of {_desired}.";
         _policies = [.. options.Policies.Select(p => new PolicyRuntime(p))];
+        ScalingMetrics.Register(this);
     }
 
     /// <summary>The group's name.</summary>
@@ -222,8 +223,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
     /// <exception cref="ArgumentOutOfRangeException">The value is outside [min, max].</exception>
     public ScalingPolicyResult SetDesiredCapacity(int desiredCapacity, bool honorCooldown = false)
     {
-        ScalingPolicyResult? result = null;
-        Run(now =>
+        return RunForResult(now =>
         {
             if (desiredCapacity < _min || desiredCapacity > _max)
             {
@@ -234,14 +234,12 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
             var before = _desired;
             if (honorCooldown && CooldownReason(now) is { } busy)
             {
-                result = new ScalingPolicyResult(false, before, before, busy);
-                return;
+                return new ScalingPolicyResult(false, before, before, busy);
             }
 
             ChangeDesired(desiredCapacity, now, "a user request (SetDesiredCapacity)");
-            result = new ScalingPolicyResult(true, before, _desired, $"Desired capacity set to {_desired}.");
-        }, reconcile: true);
-        return result!;
+            return new ScalingPolicyResult(true, before, _desired, $"Desired capacity set to {_desired}.");
+        });
     }
 
     /// <summary>
@@ -283,23 +281,21 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(policyName);
         var runtime = _policies.FirstOrDefault(p => p.Policy.Name == policyName)
             ?? throw new ArgumentException($"Scaling group '{Name}' has no policy named '{policyName}'.", nameof(policyName));
-        ScalingPolicyResult? result = null;
-        Run(now =>
+        return RunForResult(now =>
         {
             var before = _desired;
             var proposal = runtime.Policy switch
             {
                 SimpleScalingPolicy simple => honorCooldown && CooldownReason(now) is { } busy
                     ? new Proposal(before, busy, null, Refused: true)
-                    : SimpleProposal(simple, now),
+                    : SimpleProposal(simple),
                 StepScalingPolicy step => metricValue is { } v
                     ? StepProposal(step, v, now) ?? new Proposal(before, $"No step of policy '{step.Name}' covers the value {Format(v)}.", null, Refused: true)
                     : throw new ArgumentException($"Policy '{policyName}' is a step scaling policy; pass the metric value.", nameof(metricValue)),
                 _ => throw new ArgumentException($"Policy '{policyName}' is a target tracking policy; it cannot be executed by hand.", nameof(policyName)),
             };
-            result = ApplyProposal(proposal, now, before);
-        }, reconcile: true);
-        return result!;
+            return ApplyProposal(proposal, now, before);
+        });
     }
 
     /// <summary>Marks an instance healthy or unhealthy, like SetInstanceHealth. An unhealthy instance is replaced.</summary>
@@ -367,7 +363,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
                     cause += ".";
                 }
 
-                BeginTerminate(instance, cause, now, forReplacement: false);
+                BeginTerminate(instance, cause, now);
             }
         }, reconcile: true);
         return found;
@@ -444,6 +440,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
 
             _disposed.Cancel();
             _timer?.Dispose();
+            ScalingMetrics.Unregister(this);
             var now = _time.GetUtcNow();
             foreach (var instance in _instances)
             {
@@ -487,7 +484,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
     /// endpoint updates) outside it. A call made while the lock's holder is computing (a delegate the group called
     /// calling back) is queued and applied by the holder.
     /// </summary>
-    private void Run(Action<DateTimeOffset>? change, bool reconcile)
+    private bool Run(Action<DateTimeOffset>? change, bool reconcile)
     {
         List<Action> deferred;
         lock (_gate)
@@ -500,12 +497,12 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
                     _queued.Add(change);
                 }
 
-                return;
+                return false;
             }
 
             if (_disposed.IsCancellationRequested)
             {
-                return;
+                return false;
             }
 
             _running = true;
@@ -522,7 +519,16 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
 
                     if (reconcile && _started)
                     {
-                        ReconcileCore(now);
+                        try
+                        {
+                            ReconcileCore(now);
+                        }
+#pragma warning disable CA1031 // A failing delegate (metric, health, termination policy) must not stop the timer.
+                        catch (Exception ex)
+#pragma warning restore CA1031
+                        {
+                            Log.ReconcileFailed(_logger, Name, ex);
+                        }
                     }
                 }
             }
@@ -536,8 +542,33 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
 
         foreach (var action in deferred)
         {
-            action();
+            try
+            {
+                action();
+            }
+#pragma warning disable CA1031 // An event handler's exception must not break the group's bookkeeping.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.HandlerFailed(_logger, Name, ex);
+            }
         }
+
+        return true;
+    }
+
+    /// <summary>Runs a change that produces a result; throws when it could not run now.</summary>
+    private T RunForResult<T>(Func<DateTimeOffset, T> change)
+        where T : class
+    {
+        T? result = null;
+        if (!Run(now => result = change(now), reconcile: true) || result is null)
+        {
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            throw new InvalidOperationException($"Scaling group '{Name}' cannot be changed from inside a delegate it is calling.");
+        }
+
+        return result;
     }
 
     private void ReconcileCore(DateTimeOffset now)
@@ -546,9 +577,10 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
         SampleAndScale(now);
         CheckHealth(now);
         ReplaceInstances(now);
+        ProgressRefresh(now);
+        ProgressHooks(now);
         AdjustCapacity(now);
         Rebalance(now);
-        ProgressHooks(now);
         ProgressDraining(now);
         TrackCooldown(now);
     }
@@ -684,7 +716,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
             _replacementsOwed++;
             BeginTerminate(instance,
                 $"At {Stamp(now)} instance {instance.Id} was taken out of service because {reason}; it will be replaced.",
-                now, forReplacement: true);
+                now);
         }
     }
 
@@ -729,7 +761,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
                     i.IsRebalanceLaunch = false;
                 }
 
-                BeginTerminate(victim, why, now, forReplacement: false);
+                BeginTerminate(victim, why, now);
             }
         }
     }
@@ -824,13 +856,11 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
             return;
         }
 
-        if (_disposed.IsCancellationRequested)
+        if (!Run(now => OnLaunched(instance, launched, now), reconcile: true) && _disposed.IsCancellationRequested)
         {
+            // Launched after the group was disposed: nobody else will stop it.
             await StopQuietlyAsync(launched).ConfigureAwait(false);
-            return;
         }
-
-        Run(now => OnLaunched(instance, launched, now), reconcile: true);
     }
 
     private async Task StopQuietlyAsync(LaunchedInstance launched)
@@ -893,7 +923,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
         PublishEndpoints();
     }
 
-    private void BeginTerminate(ScalingInstance instance, string cause, DateTimeOffset now, bool forReplacement)
+    private void BeginTerminate(ScalingInstance instance, string cause, DateTimeOffset now)
     {
         var wasInService = instance.State == ScalingInstanceState.InService;
         instance.State = ScalingInstanceState.Terminating;
@@ -912,7 +942,6 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
             PublishEndpoints();
         }
 
-        _ = forReplacement;
     }
 
     private void ProgressDraining(DateTimeOffset now)
@@ -928,7 +957,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
             var hooks = _options.LifecycleHooks.Where(h => h.Transition == LifecycleTransition.Terminating).ToList();
             if (hooks.Count == 0)
             {
-                BeginStop(instance, now);
+                BeginStop(instance);
                 continue;
             }
 
@@ -967,7 +996,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
 
             if (instance.State == ScalingInstanceState.TerminatingWait)
             {
-                BeginStop(instance, now);
+                BeginStop(instance);
                 continue;
             }
 
@@ -987,13 +1016,12 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
             EndActivity(instance.Activity!, now, ScalingActivityStatus.Cancelled, $"The launch lifecycle action ended with {how}.");
             instance.Activity = StartActivity(ScalingActivityKind.Terminate, $"Terminating instance: {instance.Id}",
                 $"At {Stamp(now)} the launch of instance {instance.Id} was abandoned: {how}.", now, instance.Id);
-            BeginStop(instance, now);
+            BeginStop(instance);
         }
     }
 
-    private void BeginStop(ScalingInstance instance, DateTimeOffset now)
+    private void BeginStop(ScalingInstance instance)
     {
-        _ = now;
         instance.State = ScalingInstanceState.Stopping;
         instance.Hooks = null;
         _deferred.Add(() => _ = StopAsync(instance));
@@ -1059,6 +1087,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
         }
 
         activity.End(now, status, message);
+        ScalingMetrics.RecordActivity(Name, activity);
         Log.ActivityEnded(_logger, Name, activity.Description, status, message ?? "");
         _deferred.Add(() => ActivityEnded?.Invoke(this, new ScalingActivityEventArgs(activity)));
     }
@@ -1100,5 +1129,11 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
 
         [LoggerMessage(4, LogLevel.Warning, "Scaling group '{Group}': stopping instance {Instance} failed.", EventName = "StopFailed")]
         public static partial void StopFailed(ILogger logger, string group, string instance, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Error, "Scaling group '{Group}': a reconcile pass failed; the next tick tries again.", EventName = "ReconcileFailed")]
+        public static partial void ReconcileFailed(ILogger logger, string group, Exception exception);
+
+        [LoggerMessage(6, LogLevel.Warning, "Scaling group '{Group}': an event handler threw.", EventName = "HandlerFailed")]
+        public static partial void HandlerFailed(ILogger logger, string group, Exception exception);
     }
 }

@@ -164,6 +164,35 @@ public sealed class StickyBindingTableTests
     }
 
     [Fact]
+    public void BindIfAbsent_LiveBinding_KeepsItAndRenews()
+    {
+        var table = Table(TimeSpan.FromHours(1));
+        table.Bind(1, 100, _time.GetTimestamp());
+        _time.Advance(TimeSpan.FromMinutes(50));
+
+        Assert.True(table.BindIfAbsent(1, 200, _time.GetTimestamp(), out var bound));
+
+        Assert.Equal(100UL, bound);
+        _time.Advance(TimeSpan.FromMinutes(50));
+        Assert.True(table.TryGetEndpoint(1, _time.GetTimestamp(), out var endpoint));
+        Assert.Equal(100UL, endpoint);
+    }
+
+    [Fact]
+    public void BindIfAbsent_ExpiredBinding_IsReplaced()
+    {
+        var table = Table(TimeSpan.FromHours(1));
+        table.Bind(1, 100, _time.GetTimestamp());
+        _time.Advance(TimeSpan.FromHours(2));
+
+        Assert.True(table.BindIfAbsent(1, 200, _time.GetTimestamp(), out var bound));
+
+        Assert.Equal(200UL, bound);
+        Assert.Equal(0, table.CountFor(100));
+        Assert.Equal(1, table.CountFor(200));
+    }
+
+    [Fact]
     public void RemoveExpired_RemovesOnlyExpired()
     {
         var table = Table(TimeSpan.FromMinutes(1));

@@ -134,6 +134,29 @@ public sealed class StickySessionRouterTests
     }
 
     [Fact]
+    public async Task Pick_ConcurrentFirstRequestsOfOneKey_AllAgree()
+    {
+        for (var round = 0; round < 50; round++)
+        {
+            var router = Router(o => o.BoundedLoadFactor = 1.0);
+            var candidates = router.Prepare(s_ids);
+
+            // With c = 1 one binding fills an endpoint of an empty table, so a thread that chooses after another has
+            // bound picks a different endpoint: only the first binding may decide.
+            var key = StableHash.Hash($"key-{round}");
+            using var start = new Barrier(4);
+            var picks = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            {
+                start.SignalAndWait(TimeSpan.FromSeconds(10));
+                return router.Pick(key, candidates);
+            })));
+
+            Assert.Single(picks.Distinct());
+            Assert.Equal(1, router.Bindings.Count);
+        }
+    }
+
+    [Fact]
     public void Pick_BoundedLoads_NoEndpointHoldsMoreThanCTimesAverage()
     {
         var router = Router(o =>

@@ -247,6 +247,32 @@ public sealed class ActiveHealthCheckTests
         Assert.Equal(ActiveHealthCheckOptions.UserAgent, Assert.Single(backend.UserAgents));
     }
 
+    [Theory]
+    [InlineData("200", EndpointHealth.Unhealthy)]
+    [InlineData("200-399", EndpointHealth.Healthy)]
+    public async Task Probe_RedirectToAnotherHost_NotFollowedAndJudgedByTheMatcher(string matcher, EndpointHealth expected)
+    {
+        var time = new ManualTimeProvider();
+        await using var elsewhere = await UserAgentBackend.StartAsync();
+        await using var redirecting = await UserAgentBackend.StartAsync(context =>
+        {
+            context.Response.StatusCode = 302;
+            context.Response.Headers.Location = elsewhere.Address.ToString();
+            return Task.CompletedTask;
+        });
+        var options = Options(time, LoadBalancingStrategies.RoundRobin, redirecting.Address.ToString());
+        EnableActive(options, a => (a.Matcher, a.UnhealthyThreshold) = (matcher, 1));
+        using var pool = new ServicePool("catalog", options);
+        await pool.InitializeAsync();
+
+        time.Advance(TimeSpan.Zero);
+
+        WaitFor(() => Status(pool, 0).Health != EndpointHealth.Initial, "the probe's verdict");
+        Assert.Equal(expected, Status(pool, 0).Health);
+        Assert.Single(redirecting.UserAgents);
+        Assert.Empty(elsewhere.UserAgents);
+    }
+
     [Fact]
     public async Task Probe_StillInFlightAcrossSeveralIntervals_StartsNoSecondProbe()
     {
@@ -274,6 +300,33 @@ public sealed class ActiveHealthCheckTests
 
         Assert.Equal(2, gate.Started); // the next probe waits a full interval after the previous one ended
         WaitFor(() => backend.RequestCount == 2, "the second probe");
+    }
+
+    [Fact]
+    public async Task Probe_WithJitter_NextProbeWithinTheJitteredInterval()
+    {
+        var time = new ManualTimeProvider();
+        await using var backend = await TestBackend.StartAsync("a");
+        var gate = new ProbeGate();
+        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(options, a => (a.Jitter, a.HandlerFactory) = (0.5, () => gate));
+        using var pool = new ServicePool("catalog", options);
+        await pool.InitializeAsync();
+
+        time.Advance(TimeSpan.Zero);
+        WaitFor(() => pool.Endpoints[0].ProbeSuccesses == 1, "the first answer");
+
+        for (var probe = 2; probe <= 6; probe++)
+        {
+            gate.Hold(); // so that jumping past the probe's timeout cannot end it before its answer
+            time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
+            Assert.Equal(probe - 1, gate.Started); // not before Interval × (1 − 0.5)
+            time.Advance(TimeSpan.FromSeconds(10));
+            Assert.Equal(probe, gate.Started); // nor after Interval × (1 + 0.5)
+            gate.Release();
+            var expected = probe;
+            WaitFor(() => pool.Endpoints[0].ProbeSuccesses == expected, "its answer");
+        }
     }
 
     [Fact]
@@ -349,5 +402,41 @@ public sealed class ActiveHealthCheckTests
         Assert.Equal(1, sick.RequestCount); // the probe only
         Assert.Equal(21, well.RequestCount);
         Assert.False(pool.IsFailingOpen);
+    }
+
+    [Fact]
+    public async Task TryApplyOptions_ActiveChecksSwitchedOnThenOff_ProbingStartsAndStops()
+    {
+        var time = new ManualTimeProvider();
+        await using var backend = await TestBackend.StartAsync("a");
+        var gate = new ProbeGate();
+        LoadBalancingOptions Reloaded(bool active)
+        {
+            var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+            if (active)
+            {
+                EnableActive(options, a => (a.UnhealthyThreshold, a.HandlerFactory) = (1, () => gate));
+            }
+
+            return options;
+        }
+
+        using var pool = new ServicePool("catalog", Reloaded(active: false));
+        await pool.InitializeAsync();
+        var state = pool.Endpoints[0];
+        Assert.Equal(EndpointHealth.Unavailable, state.Health);
+
+        Assert.True(pool.TryApplyOptions(Reloaded(active: true)));
+        Assert.Equal(EndpointHealth.Healthy, state.Health); // keeps its traffic until a probe says otherwise
+        backend.StatusCode = 500;
+        time.Advance(TimeSpan.Zero);
+        WaitFor(() => state.Health == EndpointHealth.Unhealthy, "the first probe failing");
+        Assert.Equal(1, gate.Started);
+
+        Assert.True(pool.TryApplyOptions(Reloaded(active: false)));
+        Assert.Equal((EndpointHealth.Unavailable, EndpointHealthReason.HealthChecksDisabled), (state.Health, state.HealthReason));
+        time.Advance(Interval * 3);
+        Assert.Equal(1, gate.Started);
+        Assert.Equal(EndpointHealth.Unavailable, state.Health);
     }
 }

@@ -143,7 +143,7 @@ internal sealed class ProbeGate : DelegatingHandler
     }
 }
 
-/// <summary>A Kestrel backend on 127.0.0.1 that records each request's User-Agent and answers 200.</summary>
+/// <summary>A Kestrel backend on 127.0.0.1 that records each request's User-Agent and answers 200 (or as told).</summary>
 internal sealed class UserAgentBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -154,7 +154,7 @@ internal sealed class UserAgentBackend : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
-    public static async Task<UserAgentBackend> StartAsync()
+    public static async Task<UserAgentBackend> StartAsync(Func<HttpContext, Task>? answer = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -164,7 +164,7 @@ internal sealed class UserAgentBackend : IAsyncDisposable
         app.Run(context =>
         {
             backend.UserAgents.Enqueue(context.Request.Headers.UserAgent.ToString());
-            return context.Response.WriteAsync("ok");
+            return answer?.Invoke(context) ?? context.Response.WriteAsync("ok");
         });
         await app.StartAsync();
         backend.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());

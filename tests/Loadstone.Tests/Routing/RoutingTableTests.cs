@@ -125,6 +125,22 @@ public sealed class RoutingTableTests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    [InlineData(8)]
+    [InlineData(11)]
+    public void Route_ManyDistinctHeaderNames_EachIsFound(int which)
+    {
+        var rules = Enumerable.Range(0, 12)
+            .Select(i => Rule(i + 1, $"pool-{i}", m => m.Headers.Add(new HeaderMatch { Name = $"X-H{i}", Values = { "on" } })))
+            .ToArray();
+        var table = Table(rules);
+
+        Assert.Equal($"pool-{which}", PoolFor(table, Get("http://catalog/", ($"x-h{which}", "ON"))));
+        Assert.Equal("catalog", PoolFor(table, Get("http://catalog/", ($"x-h{which}", "off"))));
+    }
+
+    [Theory]
     [InlineData("GET", true)]
     [InlineData("HEAD", true)]
     [InlineData("POST", false)]

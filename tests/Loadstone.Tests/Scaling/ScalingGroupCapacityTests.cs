@@ -165,6 +165,53 @@ public sealed class ScalingGroupCapacityTests
     }
 
     [Fact]
+    public void Rebalance_AtMaxSize_ExceedsMaxByOneUntilTheExtraIsTerminated()
+    {
+        var hold = false;
+        var waiting = new List<string>();
+        using var kit = new ScalingTestKit(o =>
+        {
+            o.MinSize = 0;
+            o.MaxSize = 4;
+            o.DesiredCapacity = 4;
+            o.DeregistrationDelay = TimeSpan.Zero;
+            o.AvailabilityZones.Add("a");
+            o.AvailabilityZones.Add("b");
+            o.LifecycleHooks.Add(new LifecycleHook { Name = "hold", Transition = LifecycleTransition.Launching });
+        }, start: false);
+        kit.Group.LifecycleActionRequired += (_, e) =>
+        {
+            if (hold) { waiting.Add(e.Instance.Id); }
+            else { kit.Group.CompleteLifecycleAction(e.Instance.Id, e.Hook.Name, LifecycleActionResult.Continue); }
+        };
+        kit.Group.Start();
+        kit.Group.SuspendProcesses(ScalingProcesses.AZRebalance);
+        foreach (var i in kit.InService.Where(i => i.Zone == "a"))
+        {
+            kit.Group.SetInstanceProtection(i.Id, true);
+        }
+
+        kit.Group.SetDesiredCapacity(2);
+        kit.Group.UpdateCapacity(maxSize: 2);
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 2 }, kit.PerZone());
+        foreach (var i in kit.InService)
+        {
+            kit.Group.SetInstanceProtection(i.Id, false);
+        }
+
+        hold = true;
+        kit.Group.ResumeProcesses(ScalingProcesses.AZRebalance);
+        Assert.Equal(3, kit.Group.Instances.Count); // max 2, plus the rebalancing launch
+        Assert.Equal("b", kit.Instance(Assert.Single(waiting)).Zone);
+        kit.Seconds(5);
+        Assert.Equal(3, kit.Group.Instances.Count); // nothing terminated before the new one is in service
+
+        kit.Group.CompleteLifecycleAction(waiting[0], "hold", LifecycleActionResult.Continue);
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 1, ["b"] = 1 }, kit.PerZone());
+        Assert.Equal(2, kit.Group.Instances.Count);
+    }
+
+    [Fact]
     public void SuspendProcesses_Launch_NoLaunchUntilResumed()
     {
         using var kit = new ScalingTestKit(o => { o.MinSize = 1; o.MaxSize = 5; });

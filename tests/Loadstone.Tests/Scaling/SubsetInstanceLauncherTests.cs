@@ -1,0 +1,93 @@
+using Loadstone.Scaling;
+
+namespace Loadstone.Tests.Scaling;
+
+public sealed class SubsetInstanceLauncherTests
+{
+    private static List<Endpoint> Fleet(int perZone, params string[] zones) =>
+        [.. zones.SelectMany(z => Enumerable.Range(1, perZone).Select(n => new Endpoint($"http://{z}-{n}.fleet.invalid:8080", z)))];
+
+    private static (ScalingGroup Group, SubsetInstanceLauncher Launcher, ManualTimeProvider Time) Group(DynamicEndpointSource fleet, string clientId, int size)
+    {
+        var time = new ManualTimeProvider();
+        var launcher = new SubsetInstanceLauncher(fleet, clientId);
+        var options = new ScalingGroupOptions { MinSize = size, MaxSize = 12, TimeProvider = time, DeregistrationDelay = TimeSpan.Zero, Random = new Random(3) };
+        options.AvailabilityZones.Add("a");
+        options.AvailabilityZones.Add("b");
+        options.AvailabilityZones.Add("c");
+        var group = new ScalingGroup("subset", options, launcher);
+        group.Start();
+        return (group, launcher, time);
+    }
+
+    private static HashSet<string> InService(ScalingGroup group) =>
+        group.Instances.Where(i => i.State == ScalingInstanceState.InService).Select(i => i.Endpoint!.Id).ToHashSet();
+
+    [Fact]
+    public void Launch_ThreeOfTwelve_OnePerZoneStablePerClient()
+    {
+        var fleet = new DynamicEndpointSource("fleet", Fleet(4, "a", "b", "c"));
+        var (g1, l1, _) = Group(fleet, "client-1", 3);
+        var (g2, l2, _) = Group(fleet, "client-1", 3);
+        using var _1 = g1;
+        using var _2 = g2;
+        using var __1 = l1;
+        using var __2 = l2;
+
+        Assert.Equal(["a", "b", "c"], g1.Instances.Select(i => i.Endpoint!.Zone).Order());
+        Assert.Equal(InService(g1), InService(g2));
+    }
+
+    [Fact]
+    public void Launch_ManyClients_SpreadOverTheFleet()
+    {
+        var fleet = new DynamicEndpointSource("fleet", Fleet(4, "a", "b", "c"));
+        var used = new Dictionary<string, int>();
+        for (var c = 0; c < 40; c++)
+        {
+            var (group, launcher, _) = Group(fleet, $"client-{c}", 3);
+            foreach (var id in InService(group))
+            {
+                used[id] = used.GetValueOrDefault(id) + 1;
+            }
+
+            group.Dispose();
+            launcher.Dispose();
+        }
+
+        // 40 clients × 3 = 120 picks over 12 endpoints: every endpoint used, none by more than a third of the clients.
+        Assert.Equal(12, used.Count);
+        Assert.True(used.Values.Max() <= 20, string.Join(", ", used));
+    }
+
+    [Fact]
+    public void EndpointLeavesFleet_ReplacedInSameZone()
+    {
+        var endpoints = Fleet(4, "a", "b", "c");
+        var fleet = new DynamicEndpointSource("fleet", endpoints);
+        var (group, launcher, time) = Group(fleet, "client-1", 3);
+        using var _ = group;
+        using var __ = launcher;
+        var gone = group.Instances.Single(i => i.Zone == "b").Endpoint!;
+
+        fleet.Update(endpoints.Where(e => e != gone));
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        var now = InService(group);
+        Assert.DoesNotContain(gone.Id, now);
+        Assert.Equal(["a", "b", "c"], group.Instances.Select(i => i.Zone).Order());
+        Assert.Equal(3, launcher.Active.Count);
+    }
+
+    [Fact]
+    public void Launch_ZoneExhausted_FailsWithReason()
+    {
+        var fleet = new DynamicEndpointSource("fleet", Fleet(1, "a", "b", "c"));
+        var (group, launcher, _) = Group(fleet, "client-1", 3);
+        using var _ = group;
+        using var __ = launcher;
+        group.SetDesiredCapacity(4);
+        var failed = Assert.Single(group.Activities, a => a.Status == ScalingActivityStatus.Failed);
+        Assert.Contains("has no unused endpoint in zone 'a' (3 of 3 active)", failed.StatusMessage, StringComparison.Ordinal);
+    }
+}
