@@ -47,10 +47,24 @@ internal sealed class RandomStrategy(Random random) : ILoadBalancingStrategy
             return random.Next(candidates.Count);
         }
 
+        // The first candidate whose cumulative weight exceeds the target. A plain loop: Array.BinarySearch goes through
+        // a comparer, which made the search cost several times the few comparisons it needs.
         var target = random.NextDouble() * cumulative[^1];
-        var index = Array.BinarySearch(cumulative, target);
-        index = index < 0 ? ~index : index + 1;
-        return Math.Min(index, cumulative.Length - 1);
+        int low = 0, high = cumulative.Length;
+        while (low < high)
+        {
+            var middle = (low + high) >>> 1;
+            if (cumulative[middle] <= target)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return Math.Min(low, cumulative.Length - 1);
     }
 }
 

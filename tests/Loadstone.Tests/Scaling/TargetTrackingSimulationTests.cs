@@ -18,6 +18,7 @@ public sealed class TargetTrackingSimulationTests(ITestOutputHelper output)
         {
             o.MinSize = 2;
             o.MaxSize = 40;
+            o.DesiredCapacity = 10; // sized for the load at midnight, so the figures show the day, not a cold start
             o.DeregistrationDelay = TimeSpan.Zero;
             o.InstanceWarmup = TimeSpan.FromSeconds(60);
             o.ReconcileInterval = step;

@@ -1,0 +1,171 @@
+using static Loadstone.Tests.Health.HealthKit;
+using static Loadstone.Tests.Telemetry.TelemetryKit;
+
+namespace Loadstone.Tests.Telemetry;
+
+/// <summary>
+/// The Loadstone meter read through a <see cref="System.Diagnostics.Metrics.MeterListener"/> while real requests flow
+/// through <c>AddLoadBalancedHttpClient</c> to Kestrel backends: counters, the duration histogram and the gauges.
+/// </summary>
+public sealed class LoadstoneMetricsTests
+{
+    [Fact]
+    public async Task SendAsync_SuccessfulRequests_CountsAttemptsRequestsAndDurationsPerEndpoint()
+    {
+        var service = UniqueService("metrics");
+        using var metrics = new MetricCollector(service);
+        var backends = await TestBackend.StartManyAsync(2, "m");
+        try
+        {
+            using var host = TelemetryHost.Create(service, o =>
+            {
+                o.Strategy = LoadBalancingStrategies.RoundRobin;
+                foreach (var backend in backends)
+                {
+                    o.Endpoints.Add(backend.Address.ToString());
+                }
+            });
+
+            var codes = await host.GetAsync(SecretPath, 10);
+
+            Assert.All(codes, c => Assert.Equal(200, c));
+            Assert.All(backends, b => Assert.Contains(SecretPath, b.Received)); // the path did reach the backends
+            foreach (var backend in backends)
+            {
+                Assert.Equal(5, metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backend)), (OutcomeTag, "success")));
+            }
+
+            Assert.Equal(10, metrics.Sum("loadstone.attempts"));
+            Assert.Equal(10, metrics.Sum("loadstone.requests", (OutcomeTag, "success")));
+            Assert.Equal(10, metrics.Sum("loadstone.requests"));
+            Assert.Equal(0, metrics.Sum("loadstone.retries"));
+
+            var durations = metrics.Of("loadstone.attempt.duration");
+            Assert.Equal(10, durations.Count);
+            Assert.All(durations, d => Assert.InRange(d.Value, double.Epsilon, 30));
+
+            Assert.All(metrics.Of("loadstone.attempts").Concat(durations),
+                r => Assert.Equal([EndpointTag, OutcomeTag, ServiceTag], r.Tags.Keys.Order(StringComparer.Ordinal)));
+            Assert.All(metrics.Of("loadstone.requests"),
+                r => Assert.Equal([OutcomeTag, ServiceTag], r.Tags.Keys.Order(StringComparer.Ordinal)));
+            AssertNoRequestData(metrics.All.Select(r => r.Tags));
+        }
+        finally
+        {
+            await StopAll(backends);
+        }
+    }
+
+    [Fact]
+    public async Task SendAsync_GatewayErrorRetriedElsewhere_CountsRetryAndEachAttemptsOutcome()
+    {
+        var service = UniqueService("retry");
+        using var metrics = new MetricCollector(service);
+        var backends = await TestBackend.StartManyAsync(2, "r");
+        backends[0].StatusCode = 503;
+        try
+        {
+            using var host = TelemetryHost.Create(service, o =>
+            {
+                o.Strategy = LoadBalancingStrategies.FirstAvailable; // always tries backends[0] first
+                o.Endpoints.Add(backends[0].Address.ToString());
+                o.Endpoints.Add(backends[1].Address.ToString());
+            });
+
+            var codes = await host.GetAsync(SecretPath, 3);
+
+            Assert.All(codes, c => Assert.Equal(200, c));
+            Assert.Equal(3, metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backends[0])), (OutcomeTag, "gateway_error")));
+            Assert.Equal(3, metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backends[1])), (OutcomeTag, "success")));
+            Assert.Equal(6, metrics.Sum("loadstone.attempts"));
+            Assert.Equal(3, metrics.Sum("loadstone.retries"));
+            Assert.Equal(3, metrics.Sum("loadstone.requests", (OutcomeTag, "success"))); // the request's final outcome
+            Assert.Equal(3, metrics.Sum("loadstone.requests"));
+            Assert.Equal(0, metrics.Sum("loadstone.endpoint.ejections")); // 3 gateway errors are below the threshold of 5
+            Assert.All(metrics.Of("loadstone.retries"), r => Assert.Equal([ServiceTag], r.Tags.Keys));
+            Assert.Empty(host.Logs.Library.Where(e => e.Level > Microsoft.Extensions.Logging.LogLevel.Debug));
+            AssertNoRequestData(metrics.All.Select(r => r.Tags));
+        }
+        finally
+        {
+            await StopAll(backends);
+        }
+    }
+
+    [Fact]
+    public async Task ActiveRequestsGauge_RequestsInFlight_ReportsThemUntilTheyEnd()
+    {
+        var service = UniqueService("inflight");
+        using var metrics = new MetricCollector(service);
+        var backend = await TestBackend.StartAsync("slow");
+        backend.Delay = TimeSpan.FromSeconds(60); // held until the test cancels
+        try
+        {
+            using var host = TelemetryHost.Create(service, o => o.Endpoints.Add(backend.Address.ToString()));
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var calls = Enumerable.Range(0, 3).Select(_ => host.Client.GetAsync(SecretPath, cancel.Token)).ToArray();
+            WaitFor(() => backend.RequestCount == 3, "three requests at the backend");
+
+            var during = metrics.Observe("loadstone.endpoint.active_requests");
+
+            var single = Assert.Single(during);
+            Assert.Equal(3, single.Value);
+            Assert.Equal(EndpointOf(backend), single.Tag(EndpointTag));
+            Assert.Equal([EndpointTag, ServiceTag], single.Tags.Keys.Order(StringComparer.Ordinal));
+
+            await cancel.CancelAsync();
+            foreach (var call in calls)
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+            }
+
+            Assert.Equal(0, Assert.Single(metrics.Observe("loadstone.endpoint.active_requests")).Value);
+            Assert.Equal(3, metrics.Sum("loadstone.attempts", (OutcomeTag, "canceled")));
+            Assert.Equal(3, metrics.Sum("loadstone.requests", (OutcomeTag, "canceled")));
+        }
+        finally
+        {
+            await backend.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task PoolGauges_AfterTraffic_ReportEndpointsHealthWeightFactorAndFailOpen()
+    {
+        var service = UniqueService("gauges");
+        using var metrics = new MetricCollector(service);
+        var backends = await TestBackend.StartManyAsync(3, "g");
+        try
+        {
+            using var host = TelemetryHost.Create(service, o =>
+            {
+                foreach (var backend in backends)
+                {
+                    o.Endpoints.Add(backend.Address.ToString());
+                }
+            });
+            await host.GetAsync(SecretPath, 3);
+
+            Assert.Equal(3, Assert.Single(metrics.Observe("loadstone.pool.endpoints")).Value);
+            Assert.Equal(0, Assert.Single(metrics.Observe("loadstone.pool.fail_open")).Value);
+
+            var health = metrics.Observe("loadstone.endpoint.health");
+            Assert.Equal(backends.Select(EndpointOf).Order(StringComparer.Ordinal), health.Select(h => h.Tag(EndpointTag)).Order(StringComparer.Ordinal));
+            Assert.All(health, h =>
+            {
+                Assert.Equal(1, h.Value);
+                Assert.Equal(nameof(EndpointHealth.Unavailable), h.Tag(HealthTag)); // active checks are off
+                Assert.Equal(nameof(EndpointHealthReason.HealthChecksDisabled), h.Tag(ReasonTag));
+            });
+
+            var factors = metrics.Observe("loadstone.endpoint.weight_factor");
+            Assert.Equal(3, factors.Count);
+            Assert.All(factors, f => Assert.Equal(1, f.Value));
+            AssertNoRequestData(metrics.All.Select(r => r.Tags));
+        }
+        finally
+        {
+            await StopAll(backends);
+        }
+    }
+}
