@@ -17,8 +17,9 @@ public sealed class LoadBalancingOptions
     public static readonly TimeSpan DefaultInitialLatency = TimeSpan.FromMilliseconds(30);
 
     /// <summary>
-    /// Endpoints given in code (configuration adds to these). Order matters to
-    /// <see cref="LoadBalancingStrategies.FirstAvailable"/>: code first, then configuration, then sources.
+    /// The endpoints of the service: those read from configuration (<c>LoadBalancing:Services:{service}:Endpoints</c>, then
+    /// the <c>Services:{service}</c> schema) followed by those added in code. Order matters to
+    /// <see cref="LoadBalancingStrategies.FirstAvailable"/>; endpoints from <see cref="EndpointSources"/> come after these.
     /// </summary>
     public EndpointCollection Endpoints { get; } = [];
 

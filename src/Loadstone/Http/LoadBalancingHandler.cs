@@ -23,6 +23,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     private readonly ConcurrentDictionary<string, Route> _routes = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<string, Route>.AlternateLookup<ReadOnlySpan<char>> _routeLookup;
     private int _passThroughCount;
+    private int _routesVersion;
 
     /// <summary>Creates a handler that routes requests for every service of <paramref name="registry"/>.</summary>
     /// <param name="registry">The pools.</param>
@@ -220,9 +221,10 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     private static bool Rewrite(Route route, HttpRequestMessage request, Endpoint endpoint, Uri original, int pathStart)
     {
         request.RequestUri = new Uri(string.Concat(endpoint.BaseAddress, original.OriginalString.AsSpan(pathStart)));
-        if (route.HostHeader is not null && request.Headers.Host is null)
+        // Read per request, so a configuration reload of UseServiceNameAsHost applies at once.
+        if (route.Pool!.Options.UseServiceNameAsHost && request.Headers.Host is null)
         {
-            request.Headers.Host = route.HostHeader;
+            request.Headers.Host = route.ServiceName;
             return true;
         }
 
@@ -248,6 +250,14 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         if (uri is null || !uri.IsAbsoluteUri || !AuthorityParser.TrySplit(uri.OriginalString, out var keyLength, out pathStart))
         {
             return s_passThrough;
+        }
+
+        // Services added by a configuration reload must be routed at once, not after handler rotation.
+        if (_routesVersion != _registry.Version)
+        {
+            _routesVersion = _registry.Version;
+            _routes.Clear();
+            Volatile.Write(ref _passThroughCount, 0);
         }
 
         var key = uri.OriginalString.AsSpan(0, keyLength);
@@ -302,9 +312,8 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         }
 
         var filter = endpointName is null && schemes.Length == 0 ? null : new EndpointFilter(endpointName, schemes);
-        var hostHeader = pool.Options.UseServiceNameAsHost ? serviceName : null;
-        return new Route(pool, filter, hostHeader);
+        return new Route(pool, filter, serviceName);
     }
 
-    internal sealed record Route(ServicePool? Pool, EndpointFilter? Filter, string? HostHeader);
+    internal sealed record Route(ServicePool? Pool, EndpointFilter? Filter, string? ServiceName);
 }

@@ -22,6 +22,7 @@ public sealed partial class ServicePoolRegistry : IDisposable
     private readonly IDisposable? _reloadSubscription;
     private volatile Dictionary<string, Entry> _entries;
     private bool _disposed;
+    private int _version;
 
     /// <summary>Creates a registry over pools built without a container.</summary>
     /// <param name="pools">The pools; their service names must be distinct. The registry disposes them.</param>
@@ -62,6 +63,9 @@ public sealed partial class ServicePoolRegistry : IDisposable
             _reloadSubscription = ChangeToken.OnChange(configuration.GetReloadToken, OnConfigurationReloaded);
         }
     }
+
+    /// <summary>Changes whenever the set of service names changes, so handlers know to drop cached routes.</summary>
+    internal int Version => Volatile.Read(ref _version);
 
     /// <summary>The names of every service this registry can route, configured or created.</summary>
     public IReadOnlyCollection<string> ServiceNames => _entries.Keys;
@@ -144,7 +148,11 @@ public sealed partial class ServicePoolRegistry : IDisposable
                 }
             }
 
-            _entries = entries;
+            if (entries.Count != _entries.Count)
+            {
+                _entries = entries;
+                Interlocked.Increment(ref _version);
+            }
         }
     }
 

@@ -24,33 +24,33 @@ internal ref struct RouteRequest
     {
         Request = request;
         _headerNames = headerNames;
-        var uri = request.RequestUri?.OriginalString ?? string.Empty;
-        var text = uri.AsSpan();
+        var text = (request.RequestUri?.OriginalString ?? string.Empty).AsSpan();
         var rest = text;
-        var scheme = text.IndexOf("://", StringComparison.Ordinal);
         ReadOnlySpan<char> authority = default;
-        if (scheme > 0)
+        var colon = text.IndexOf(':');
+        if (colon > 0 && text[(colon + 1)..].StartsWith("//"))
         {
-            rest = text[(scheme + 3)..];
+            rest = text[(colon + 3)..];
             var end = rest.IndexOfAny('/', '?', '#');
             authority = end < 0 ? rest : rest[..end];
             rest = end < 0 ? default : rest[end..];
         }
 
-        var hash = rest.IndexOf('#');
-        if (hash >= 0)
-        {
-            rest = rest[..hash];
-        }
-
-        var question = rest.IndexOf('?');
-        Path = question < 0 ? rest : rest[..question];
+        // The path ends at the first '?' or '#'; the query, if any, at the next '#'.
+        var stop = rest.IndexOfAny('?', '#');
+        Path = stop < 0 ? rest : rest[..stop];
         if (Path.IsEmpty)
         {
             Path = "/";
         }
 
-        Query = question < 0 ? default : rest[(question + 1)..];
+        if (stop >= 0 && rest[stop] == '?')
+        {
+            var query = rest[(stop + 1)..];
+            var hash = query.IndexOf('#');
+            Query = hash < 0 ? query : query[..hash];
+        }
+
         Host = needsHost ? HostOf(request.Headers.Host is { } header ? header.AsSpan() : authority) : default;
     }
 

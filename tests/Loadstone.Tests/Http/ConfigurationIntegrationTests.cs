@@ -121,6 +121,30 @@ public sealed class ConfigurationIntegrationTests : IClassFixture<ThreeBackendsF
         return data;
     }
 
+    [Fact]
+    public async Task Reload_NewServiceAndHostOption_RoutedWithoutWaitingForHandlerRotation()
+    {
+        var (provider, source) = Build(Endpoints(0));
+        await using var _ = provider;
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
+
+        // Before the reload "orders" is not a service: the request passes through to a host that does not exist.
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetAsync("http://orders/x"));
+
+        var data = Endpoints(0);
+        data["LoadBalancing:Services:orders:Endpoints:0"] = _backends[2].Address.ToString();
+        data[$"{Catalog}:UseServiceNameAsHost"] = "true";
+        source.Provider.Replace(data);
+
+        using var orders = await client.GetAsync("http://orders/x");
+        orders.EnsureSuccessStatusCode();
+        Assert.Equal(1, _backends[2].RequestCount);
+
+        using var catalog = await client.GetAsync("/host");
+        catalog.EnsureSuccessStatusCode();
+        Assert.Equal("catalog", _backends[0].HostHeaders.Last());
+    }
+
     private static (ServiceProvider Provider, ReloadableConfigurationSource Source) Build(IDictionary<string, string?> data)
     {
         var source = new ReloadableConfigurationSource(data);

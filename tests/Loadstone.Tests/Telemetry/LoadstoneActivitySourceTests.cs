@@ -66,7 +66,7 @@ public sealed class LoadstoneActivitySourceTests
 
             using (var caller = new Activity("caller").Start())
             {
-                Assert.Equal([200], await host.GetAsync(SecretPath, 1));
+                Assert.Equal(new[] { 200 }, await host.GetAsync(SecretPath, 1));
 
                 var activities = traces.Stopped.ToArray();
                 Assert.Equal(2, activities.Length);

@@ -35,7 +35,7 @@ public sealed class StateChangeTelemetryTests
             Assert.Equal(0, metrics.Sum("loadstone.endpoint.ejections"));
             Assert.Empty(host.Logs.Library);
 
-            Assert.Equal([500], await host.GetAsync(SecretPath, 1));
+            Assert.Equal(new[] { 500 }, await host.GetAsync(SecretPath, 1));
 
             var ejection = Assert.Single(metrics.Of("loadstone.endpoint.ejections"));
             Assert.Equal(1, ejection.Value);
@@ -55,7 +55,7 @@ public sealed class StateChangeTelemetryTests
             Assert.Equal(nameof(EndpointHealth.Unavailable), health[EndpointOf(backends[1])].Tag(HealthTag));
 
             // Traffic moves to the other endpoint; the ejection ends after 30 s and slow start ramps the endpoint back.
-            Assert.Equal([200], await host.GetAsync(SecretPath, 1));
+            Assert.Equal(new[] { 200 }, await host.GetAsync(SecretPath, 1));
             backends[0].StatusCode = 200;
             time.Advance(TimeSpan.FromSeconds(31));
 
@@ -113,7 +113,7 @@ public sealed class StateChangeTelemetryTests
 
             // Failing open, requests still reach the (ejected) endpoints.
             backends[0].StatusCode = backends[1].StatusCode = 200;
-            Assert.Equal([200], await host.GetAsync(SecretPath, 1));
+            Assert.Equal(new[] { 200 }, await host.GetAsync(SecretPath, 1));
 
             time.Advance(TimeSpan.FromSeconds(31));
 
@@ -145,7 +145,7 @@ public sealed class StateChangeTelemetryTests
                 o.Strategy = LoadBalancingStrategies.RoundRobin;
                 o.EndpointSources.Add(source);
             });
-            Assert.Equal([200, 200], await host.GetAsync(SecretPath, 2));
+            Assert.Equal(new[] { 200, 200 }, await host.GetAsync(SecretPath, 2));
             Assert.Equal(2, backends[0].RequestCount);
 
             var initial = Assert.Single(host.Logs.Library);
@@ -162,7 +162,7 @@ public sealed class StateChangeTelemetryTests
             Assert.Equal(2, metrics.Sum("loadstone.pool.membership.changes"));
             Assert.All(metrics.Of("loadstone.pool.membership.changes"), r => Assert.Equal([ServiceTag], r.Tags.Keys));
             Assert.Equal(2, Assert.Single(metrics.Observe("loadstone.pool.endpoints")).Value);
-            Assert.Equal([200, 200], await host.GetAsync(SecretPath, 2));
+            Assert.Equal(new[] { 200, 200 }, await host.GetAsync(SecretPath, 2));
             Assert.Equal(1, backends[1].RequestCount);
 
             source.Update([first, first]);
@@ -200,7 +200,7 @@ public sealed class StateChangeTelemetryTests
             // The logger does see per-request entries: HttpClientFactory's own, at Information.
             Assert.True(host.Logs.Entries.Count(e => e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal)
                 && e.Level == LogLevel.Information) >= 30);
-            Assert.Empty(host.Logs.Library.Where(e => e.Level > LogLevel.Debug));
+            Assert.DoesNotContain(host.Logs.Library, e => e.Level > LogLevel.Debug);
         }
         finally
         {

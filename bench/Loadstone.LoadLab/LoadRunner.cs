@@ -1,0 +1,114 @@
+using System.Diagnostics;
+
+namespace Loadstone.LoadLab;
+
+/// <summary>The figures of one measured run of one client kind.</summary>
+public sealed class RunResult
+{
+    public required string Kind { get; init; }
+
+    public required int Round { get; init; }
+
+    /// <summary>The condition the run was measured under (e.g. healthy / one-slow); empty when the scenario has one.</summary>
+    public string Condition { get; init; } = "";
+
+    public required long Requests { get; init; }
+
+    public required long Errors { get; init; }
+
+    public required double Seconds { get; init; }
+
+    public required LatencyHistogram Histogram { get; init; }
+
+    public double Throughput => Seconds > 0 ? Requests / Seconds : 0;
+
+    /// <summary>Scenario-specific extra figures (ejection times, zone shares...).</summary>
+    public Dictionary<string, double> Extra { get; } = [];
+}
+
+/// <summary>
+/// A closed-loop load: a fixed number of workers, each sending its next request when the previous one ends, bounded
+/// by a duration and by a total request count.
+/// </summary>
+public static class LoadRunner
+{
+    /// <summary>Sends requests; returns whether the request succeeded (a 2xx answer).</summary>
+    public delegate ValueTask<bool> Send(CancellationToken cancellationToken);
+
+    /// <summary>Runs a warm-up (not measured), then the measured load.</summary>
+    public static async Task<RunResult> RunAsync(string kind, string condition, int round, Send send, int concurrency, TimeSpan warmup,
+        TimeSpan duration, long maxRequests, CancellationToken cancellationToken, Func<TimeSpan, Task>? during = null)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        if (warmup > TimeSpan.Zero)
+        {
+            await DriveAsync(send, concurrency, warmup, Math.Max(1, maxRequests / 4), cancellationToken).ConfigureAwait(false);
+        }
+
+        var start = Stopwatch.GetTimestamp();
+        var sideTask = during?.Invoke(duration) ?? Task.CompletedTask;
+        var (histogram, requests, errors) = await DriveAsync(send, concurrency, duration, maxRequests, cancellationToken).ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        await sideTask.ConfigureAwait(false);
+        return new RunResult { Kind = kind, Condition = condition, Round = round, Requests = requests, Errors = errors, Seconds = seconds, Histogram = histogram };
+    }
+
+    private static async Task<(LatencyHistogram, long, long)> DriveAsync(Send send, int concurrency, TimeSpan duration,
+        long maxRequests, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        long issued = 0;
+        long errors = 0;
+        var histograms = new LatencyHistogram[concurrency];
+        var workers = new Task[concurrency];
+        for (var w = 0; w < concurrency; w++)
+        {
+            var histogram = histograms[w] = new LatencyHistogram();
+            workers[w] = Task.Run(async () =>
+            {
+                while (!cancellationToken.IsCancellationRequested && Stopwatch.GetTimestamp() < deadline
+                    && Interlocked.Increment(ref issued) <= maxRequests)
+                {
+                    var begin = Stopwatch.GetTimestamp();
+                    bool ok;
+                    try
+                    {
+                        ok = await send(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                    catch (Exception)
+                    {
+                        ok = false;
+                    }
+
+                    var end = Stopwatch.GetTimestamp();
+                    histogram.Record((end - begin) * 1_000_000 / Stopwatch.Frequency);
+                    if (!ok)
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+                }
+            }, cancellationToken);
+        }
+
+        try
+        {
+            await Task.WhenAll(workers).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var total = new LatencyHistogram();
+        foreach (var h in histograms)
+        {
+            total.Add(h);
+        }
+
+        return (total, total.Count, Interlocked.Read(ref errors));
+    }
+}
