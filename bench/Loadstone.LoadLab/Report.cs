@@ -5,8 +5,12 @@ using System.Text.Json;
 namespace Loadstone.LoadLab;
 
 /// <summary>The median figures of one client kind (under one condition) across rounds.</summary>
-public sealed record Summary(string Condition, string Kind, int Rounds, double Rps, double P50Ms, double P99Ms, double P999Ms,
-    long Requests, long Errors, double RpsVsDirect, double P99VsDirect, IReadOnlyDictionary<string, double> Extra);
+/// <remarks>
+/// The ratios against the direct client are paired: each round's figure over the direct client's figure of the same
+/// round (and condition), then the median of those ratios, so that drifts in the machine's load cancel out.
+/// </remarks>
+public sealed record Summary(string Condition, string Kind, int Rounds, double Rps, double RpsMin, double RpsMax, double P50Ms, double P99Ms,
+    double P999Ms, long Requests, long Errors, double RpsVsDirect, double P99VsDirect, IReadOnlyDictionary<string, double> Extra);
 
 /// <summary>Tables on stdout, CSV and JSON files, and plot data.</summary>
 public static class Report
@@ -34,21 +38,15 @@ public static class Report
             var runs = group.ToList();
             var extra = runs.SelectMany(r => r.Extra.Keys).Distinct(StringComparer.Ordinal)
                 .ToDictionary(k => k, k => Median(runs.Where(r => r.Extra.ContainsKey(k)).Select(r => r.Extra[k])), StringComparer.Ordinal);
+            var directs = results.Where(r => r.Kind == "direct" && r.Condition == group.Key.Condition).ToDictionary(r => r.Round);
+            var paired = runs.Where(r => directs.ContainsKey(r.Round)).ToList();
             summaries.Add(new Summary(group.Key.Condition, group.Key.Kind, runs.Count,
-                Median(runs.Select(r => r.Throughput)), Median(runs.Select(r => r.Histogram.PercentileMs(50))),
+                Median(runs.Select(r => r.Throughput)), runs.Min(r => r.Throughput), runs.Max(r => r.Throughput),
+                Median(runs.Select(r => r.Histogram.PercentileMs(50))),
                 Median(runs.Select(r => r.Histogram.PercentileMs(99))), Median(runs.Select(r => r.Histogram.PercentileMs(99.9))),
-                runs.Sum(r => r.Requests), runs.Sum(r => r.Errors), double.NaN, double.NaN, extra));
-        }
-
-        // Ratios against the direct client of the same condition.
-        for (var i = 0; i < summaries.Count; i++)
-        {
-            var s = summaries[i];
-            var direct = summaries.FirstOrDefault(d => d.Kind == "direct" && d.Condition == s.Condition);
-            if (direct is not null)
-            {
-                summaries[i] = s with { RpsVsDirect = s.Rps / direct.Rps, P99VsDirect = s.P99Ms / direct.P99Ms };
-            }
+                runs.Sum(r => r.Requests), runs.Sum(r => r.Errors),
+                Median(paired.Select(r => r.Throughput / directs[r.Round].Throughput)),
+                Median(paired.Select(r => r.Histogram.PercentileMs(99) / directs[r.Round].Histogram.PercentileMs(99))), extra));
         }
 
         return summaries;
@@ -62,7 +60,7 @@ public static class Report
         output.WriteLine();
         output.WriteLine($"== {title} (medians across rounds) ==");
         var extraKeys = summaries.SelectMany(s => s.Extra.Keys).Distinct(StringComparer.Ordinal).ToList();
-        var header = new List<string> { "condition", "kind", "rounds", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "requests", "errors", "req/s vs direct", "p99 vs direct" };
+        var header = new List<string> { "condition", "kind", "rounds", "req/s", "p50 ms", "p99 ms", "p99.9 ms", "requests", "errors", "req/s vs direct*", "p99 vs direct*" };
         header.AddRange(extraKeys);
         var rows = summaries.Select(s =>
         {
@@ -81,6 +79,7 @@ public static class Report
             output.WriteLine(string.Join("  ", row.Select((c, i) => c.PadLeft(widths[i]))));
         }
 
+        output.WriteLine("* paired: median over rounds of (this kind's figure / the direct client's figure in the same round)");
         foreach (var s in skipped)
         {
             output.WriteLine($"skipped: {s}");
@@ -104,10 +103,10 @@ public static class Report
 
         File.WriteAllText(Path.Combine(directory, name + ".csv"), csv.ToString());
 
-        var sum = new StringBuilder("scenario,condition,kind,rounds,rps,p50_ms,p99_ms,p999_ms,requests,errors,rps_vs_direct,p99_vs_direct\n");
+        var sum = new StringBuilder("scenario,condition,kind,rounds,rps,rps_min,rps_max,p50_ms,p99_ms,p999_ms,requests,errors,rps_vs_direct,p99_vs_direct\n");
         foreach (var s in summaries)
         {
-            sum.Append(CultureInfo.InvariantCulture, $"{name},{s.Condition},{s.Kind},{s.Rounds},{s.Rps:0.#},{s.P50Ms:0.###},{s.P99Ms:0.###},{s.P999Ms:0.###},{s.Requests},{s.Errors},{s.RpsVsDirect:0.###},{s.P99VsDirect:0.###}\n");
+            sum.Append(CultureInfo.InvariantCulture, $"{name},{s.Condition},{s.Kind},{s.Rounds},{s.Rps:0.#},{s.RpsMin:0.#},{s.RpsMax:0.#},{s.P50Ms:0.###},{s.P99Ms:0.###},{s.P999Ms:0.###},{s.Requests},{s.Errors},{s.RpsVsDirect:0.###},{s.P99VsDirect:0.###}\n");
         }
 
         File.WriteAllText(Path.Combine(directory, name + "-summary.csv"), sum.ToString());
@@ -146,7 +145,7 @@ public static class Report
             },
             summaries = summaries.Select(s => new
             {
-                s.Condition, s.Kind, s.Rounds, rps = R(s.Rps), p50_ms = R(s.P50Ms), p99_ms = R(s.P99Ms), p999_ms = R(s.P999Ms),
+                s.Condition, s.Kind, s.Rounds, rps = R(s.Rps), rps_min = R(s.RpsMin), rps_max = R(s.RpsMax), p50_ms = R(s.P50Ms), p99_ms = R(s.P99Ms), p999_ms = R(s.P999Ms),
                 s.Requests, s.Errors, rps_vs_direct = R(s.RpsVsDirect), p99_vs_direct = R(s.P99VsDirect),
                 extra = s.Extra.ToDictionary(kv => kv.Key, kv => R(kv.Value)),
             }),

@@ -38,7 +38,7 @@ public static class Scenarios
     /// <summary>(2) One slow backend (10x latency): tail latency per strategy and peer, against the all-healthy run.</summary>
     public static async Task SlowAsync(LabOptions o, string outDir, TextWriter output, CancellationToken ct)
     {
-        var baseMs = o.Short ? 1.0 : 2.0;
+        var baseMs = o.Short ? 1.0 : 10.0;
         var slowMs = baseMs * 10;
         await using var fleet = await BackendFleet.StartAsync(Specs(o.Backends, _ => "a", _ => baseMs), TextWriter.Null, ct).ConfigureAwait(false);
         var (kinds, skipped) = await CreateKindsAsync(o, fleet.Backends, null, output, ct).ConfigureAwait(false);

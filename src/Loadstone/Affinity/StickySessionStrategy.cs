@@ -26,7 +26,13 @@ internal sealed class StickySessionStrategy : ILoadBalancingStrategy
         var endpoints = candidates.Endpoints.ToArray();
         var weights = candidates.Weights.ToArray();
         var ids = endpoints.Select(e => e.Endpoint.Id).ToArray();
-        var sticky = Router.Prepare(ids, candidates.HasUniformWeights ? null : weights);
+
+        // Configured weights, not effective ones: a slow-start ramp changes effective weights every few seconds, and
+        // each change would rebuild the table and move unbound keys. New keys on a ramping endpoint are capped by
+        // bounded loads instead.
+        var configured = endpoints.Select(e => (double)e.Endpoint.Weight).ToArray();
+        var uniform = configured.All(w => w == configured[0]);
+        var sticky = Router.Prepare(ids, uniform ? null : configured);
         var inner = new CandidateSet(endpoints, weights);
         inner.StrategyState = _inner.Prepare(inner);
         return new State(sticky, inner);

@@ -81,6 +81,12 @@ public sealed class DynamicEndpointSource : IEndpointSource
     /// <inheritdoc />
     public string Name { get; }
 
+    /// <summary>
+    /// Whether an empty update is accepted (the service really has no instances) instead of rejected as a fault.
+    /// The default is <see langword="false"/>.
+    /// </summary>
+    public bool AllowsEmpty { get; init; }
+
     /// <summary>The endpoints most recently given.</summary>
     public IReadOnlyList<Endpoint> Current => Volatile.Read(ref _endpoints);
 

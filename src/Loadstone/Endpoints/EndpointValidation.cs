@@ -34,10 +34,10 @@ internal static class EndpointValidation
             : null;
 
     /// <summary>Checks a whole set: not empty, no duplicates. Returns every problem found.</summary>
-    public static List<string> ValidateSet(string serviceName, IReadOnlyList<Endpoint> endpoints)
+    public static List<string> ValidateSet(string serviceName, IReadOnlyList<Endpoint> endpoints, bool allowEmpty = false)
     {
         var problems = new List<string>();
-        if (endpoints.Count == 0)
+        if (endpoints.Count == 0 && !allowEmpty)
         {
             problems.Add($"Service '{serviceName}' has no endpoints.");
             return problems;

@@ -22,4 +22,10 @@ public interface IEndpointSource
 
     /// <summary>A token that fires when the endpoints may have changed, or <see langword="null"/> if they never do.</summary>
     IChangeToken? GetChangeToken();
+
+    /// <summary>
+    /// Whether an empty result is a real answer (a group scaled to zero) rather than a fault to reject. The default is
+    /// <see langword="false"/>: an empty result is rejected and the last good set kept.
+    /// </summary>
+    bool AllowsEmpty => false;
 }

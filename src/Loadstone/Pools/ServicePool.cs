@@ -304,7 +304,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             var endpoints = await source.GetEndpointsAsync(_disposed.Token).ConfigureAwait(false);
             var problems = endpoints is null
                 ? [$"Endpoint source '{source.Name}' of service '{ServiceName}' returned null."]
-                : EndpointValidation.ValidateSet(ServiceName, endpoints);
+                : EndpointValidation.ValidateSet(ServiceName, endpoints, source.AllowsEmpty);
             lock (_gate)
             {
                 if (problems.Count > 0)

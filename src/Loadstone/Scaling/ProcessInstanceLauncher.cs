@@ -293,16 +293,16 @@ public sealed partial class ProcessInstanceLauncher : IInstanceLauncher, IDispos
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Instance {Instance} (pid {Pid}) is ready on {Address} in zone '{Zone}'.", EventName = "Launched")]
+        [LoggerMessage(121, LogLevel.Information, "Instance {Instance} (pid {Pid}) is ready on {Address} in zone '{Zone}'.", EventName = "Launched")]
         public static partial void Launched(ILogger logger, string instance, int pid, string address, string zone);
 
-        [LoggerMessage(2, LogLevel.Information, "Instance {Instance} (pid {Pid}) stopped with exit code {ExitCode}.", EventName = "Stopped")]
+        [LoggerMessage(122, LogLevel.Information, "Instance {Instance} (pid {Pid}) stopped with exit code {ExitCode}.", EventName = "Stopped")]
         public static partial void Stopped(ILogger logger, string instance, int pid, int exitCode);
 
-        [LoggerMessage(3, LogLevel.Warning, "Instance {Instance} (pid {Pid}) did not exit within {Timeout} of SIGTERM; killing its process tree.", EventName = "StopTimedOut")]
+        [LoggerMessage(123, LogLevel.Warning, "Instance {Instance} (pid {Pid}) did not exit within {Timeout} of SIGTERM; killing its process tree.", EventName = "StopTimedOut")]
         public static partial void StopTimedOut(ILogger logger, string instance, int pid, TimeSpan timeout);
 
-        [LoggerMessage(4, LogLevel.Debug, "[{Instance}] {Line}", EventName = "Output")]
+        [LoggerMessage(124, LogLevel.Debug, "[{Instance}] {Line}", EventName = "Output")]
         public static partial void Output(ILogger logger, string instance, string line);
     }
 

@@ -84,7 +84,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
         _desired = options.DesiredCapacity ?? options.MinSize;
         _zones = options.AvailabilityZones.Count == 0 ? [null] : [.. options.AvailabilityZones];
         _terminationPolicies = [.. options.TerminationPolicies];
-        _source = new DynamicEndpointSource($"scaling-group:{name}");
+        _source = new DynamicEndpointSource($"scaling-group:{name}") { AllowsEmpty = true };
         _desiredCause = $"At {Stamp(_time.GetUtcNow())} the group was created with a desired capacity of {_desired}.";
         _policies = [.. options.Policies.Select(p => new PolicyRuntime(p))];
         ScalingMetrics.Register(this);
@@ -1118,22 +1118,22 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Scaling group '{Group}': {Description}. Cause: {Cause}", EventName = "ActivityStarted")]
+        [LoggerMessage(101, LogLevel.Information, "Scaling group '{Group}': {Description}. Cause: {Cause}", EventName = "ActivityStarted")]
         public static partial void ActivityStarted(ILogger logger, string group, string description, string cause);
 
-        [LoggerMessage(2, LogLevel.Information, "Scaling group '{Group}': {Description} ended {Status}. {Message}", EventName = "ActivityEnded")]
+        [LoggerMessage(102, LogLevel.Information, "Scaling group '{Group}': {Description} ended {Status}. {Message}", EventName = "ActivityEnded")]
         public static partial void ActivityEnded(ILogger logger, string group, string description, ScalingActivityStatus status, string message);
 
-        [LoggerMessage(3, LogLevel.Warning, "Scaling group '{Group}': instance {Instance} is unhealthy because {Reason}.", EventName = "InstanceUnhealthy")]
+        [LoggerMessage(103, LogLevel.Warning, "Scaling group '{Group}': instance {Instance} is unhealthy because {Reason}.", EventName = "InstanceUnhealthy")]
         public static partial void InstanceUnhealthy(ILogger logger, string group, string instance, string reason);
 
-        [LoggerMessage(4, LogLevel.Warning, "Scaling group '{Group}': stopping instance {Instance} failed.", EventName = "StopFailed")]
+        [LoggerMessage(104, LogLevel.Warning, "Scaling group '{Group}': stopping instance {Instance} failed.", EventName = "StopFailed")]
         public static partial void StopFailed(ILogger logger, string group, string instance, Exception exception);
 
-        [LoggerMessage(5, LogLevel.Error, "Scaling group '{Group}': a reconcile pass failed; the next tick tries again.", EventName = "ReconcileFailed")]
+        [LoggerMessage(105, LogLevel.Error, "Scaling group '{Group}': a reconcile pass failed; the next tick tries again.", EventName = "ReconcileFailed")]
         public static partial void ReconcileFailed(ILogger logger, string group, Exception exception);
 
-        [LoggerMessage(6, LogLevel.Warning, "Scaling group '{Group}': an event handler threw.", EventName = "HandlerFailed")]
+        [LoggerMessage(106, LogLevel.Warning, "Scaling group '{Group}': an event handler threw.", EventName = "HandlerFailed")]
         public static partial void HandlerFailed(ILogger logger, string group, Exception exception);
     }
 }

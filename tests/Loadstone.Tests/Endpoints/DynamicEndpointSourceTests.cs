@@ -52,6 +52,23 @@ public sealed class DynamicEndpointSourceTests
     }
 
     [Fact]
+    public async Task Update_EmptyFromSourceThatAllowsIt_PoolScalesToZero()
+    {
+        var source = new DynamicEndpointSource("group", [A, B]) { AllowsEmpty = true };
+        using var pool = Pool(source);
+        await pool.InitializeAsync();
+
+        source.Update([]);
+
+        Assert.True(SpinWait.SpinUntil(() => pool.Endpoints.Count == 0, Wait));
+        var ex = Assert.Throws<NoAvailableEndpointException>(() => pool.Acquire());
+        Assert.Equal(NoAvailableEndpointReason.NoEndpoints, ex.Reason);
+
+        source.Update([C]);
+        Assert.True(SpinWait.SpinUntil(() => Members(pool).SequenceEqual([C]), Wait));
+    }
+
+    [Fact]
     public async Task Update_Duplicates_RejectedAndLastGoodSetKept()
     {
         var logs = new RecordingLoggerFactory();
