@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Loadstone.LoadLab;
 
 /// <summary>One way of sending the lab's requests: a direct client, Loadstone with a strategy, or a proxy.</summary>
@@ -76,24 +74,6 @@ public sealed class ClientKind : IAsyncDisposable
         var kind = new ClientKind(name, NewClient(handler), [new Uri("http://backend/")], pool);
         kind._owned.Add(pool);
         return kind;
-    }
-
-    /// <summary>
-    /// Sets zone routing on the options if this build of Loadstone has it (<c>LoadBalancingOptions.Zones</c>);
-    /// returns false when it does not.
-    /// </summary>
-    public static bool TrySetZones(LoadBalancingOptions options, string localZone, ZoneRoutingMode mode)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var property = typeof(LoadBalancingOptions).GetProperty("Zones", BindingFlags.Public | BindingFlags.Instance);
-        if (property?.GetValue(options) is not ZoneOptions zones)
-        {
-            return false;
-        }
-
-        zones.LocalZone = localZone;
-        zones.Mode = mode;
-        return true;
     }
 
     public async ValueTask DisposeAsync()

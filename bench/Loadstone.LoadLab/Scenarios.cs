@@ -78,7 +78,13 @@ public static class Scenarios
         await using var fleet = await BackendFleet.StartAsync(Specs(o.Backends, _ => "a", _ => latency), TextWriter.Null, ct).ConfigureAwait(false);
         var failing = fleet.Backends[0];
         var killed = fleet.Backends[1];
+        // One more Loadstone kind: P2C allowed to eject 20 % of the pool (the default 10 % ejects one endpoint of 10).
         var kindNames = KindNames(o);
+        if (o.Wants("p2c-eject20"))
+        {
+            kindNames.Insert(Math.Min(2, kindNames.Count), "p2c-eject20");
+        }
+
         var skipped = new List<string>();
         var results = new List<RunResult>();
         for (var round = 1; round <= o.Rounds; round++)
@@ -161,26 +167,22 @@ public static class Scenarios
         // 4 of 10 backends in zone a. Zone b answers 1 ms slower: the cross-zone hop, as the client would see it.
         var inA = Math.Max(1, o.Backends * 2 / 5);
         await using var fleet = await BackendFleet.StartAsync(Specs(o.Backends, i => i < inA ? "a" : "b", i => i < inA ? 1.0 : 2.0), TextWriter.Null, ct).ConfigureAwait(false);
-        var modes = new List<(string Name, Action<LoadBalancingOptions>? Configure)> { ("direct", null) };
-        var probe = new LoadBalancingOptions();
-        var zonesWired = ClientKind.TrySetZones(probe, "a", ZoneRoutingMode.CrossZone);
-        if (zonesWired)
+        static Action<LoadBalancingOptions> Zone(ZoneRoutingMode mode, double localShare = ZoneOptions.DefaultLocalShare) => x =>
         {
-            modes.Add(("p2c CrossZone", x => ClientKind.TrySetZones(x, "a", ZoneRoutingMode.CrossZone)));
-            modes.Add(("p2c PerZone", x => ClientKind.TrySetZones(x, "a", ZoneRoutingMode.PerZone)));
-            modes.Add(("p2c Affinity", x => ClientKind.TrySetZones(x, "a", ZoneRoutingMode.Affinity)));
-            modes.Add(("p2c Affinity85", x =>
-            {
-                ClientKind.TrySetZones(x, "a", ZoneRoutingMode.Affinity);
-                ((ZoneOptions)typeof(LoadBalancingOptions).GetProperty("Zones")!.GetValue(x)!).LocalShare = 0.85;
-            }));
-            modes.Add(("p2c ZoneAware", x => ClientKind.TrySetZones(x, "a", ZoneRoutingMode.ZoneAware)));
-        }
-        else
+            x.Zones.LocalZone = "a";
+            x.Zones.Mode = mode;
+            x.Zones.LocalShare = localShare;
+        };
+
+        var modes = new List<(string Name, Action<LoadBalancingOptions>? Configure)>
         {
-            modes.Add(("p2c (no zone routing)", null));
-            output.WriteLine("note: this build of Loadstone has no LoadBalancingOptions.Zones; only zone-blind routing is measured.");
-        }
+            ("direct", null),
+            ("p2c CrossZone", Zone(ZoneRoutingMode.CrossZone)),
+            ("p2c PerZone", Zone(ZoneRoutingMode.PerZone)),
+            ("p2c Affinity", Zone(ZoneRoutingMode.Affinity)),
+            ("p2c Affinity 0.85", Zone(ZoneRoutingMode.Affinity, 0.85)),
+            ("p2c ZoneAware", Zone(ZoneRoutingMode.ZoneAware)),
+        };
 
         var kinds = modes.Select(m => m.Name == "direct"
             ? ClientKind.Direct(fleet.Backends)
@@ -213,7 +215,7 @@ public static class Scenarios
             }
 
             Finish(o, outDir, output, "zones", $"Scenario 4: client in zone a; {inA} backends in a (1 ms), {o.Backends - inA} in b (2 ms)", results, [],
-                new { zone_routing_available = zonesWired, backends_in_a = inA, backends_in_b = o.Backends - inA });
+                new { backends_in_a = inA, backends_in_b = o.Backends - inA, zone_aware_caller_shares = "even (default)" });
         }
         finally
         {
@@ -302,6 +304,12 @@ public static class Scenarios
             case "p2c": return (ClientKind.Loadstone(name, LoadBalancingStrategies.PowerOfTwoChoices, backends, configure), null);
             case "peakewma": return (ClientKind.Loadstone(name, LoadBalancingStrategies.PeakEwma, backends, configure), null);
             case "roundrobin": return (ClientKind.Loadstone(name, LoadBalancingStrategies.RoundRobin, backends, configure), null);
+            case "p2c-eject20":
+                return (ClientKind.Loadstone(name, LoadBalancingStrategies.PowerOfTwoChoices, backends, x =>
+                {
+                    configure?.Invoke(x);
+                    x.HealthChecks.Passive.MaxEjectionPercent = 20;
+                }), null);
             default:
                 var (peer, why) = await Peer.TryStartAsync(name, backends, TextWriter.Null, ct).ConfigureAwait(false);
                 return peer is null ? (null, why) : (ClientKind.Proxy(peer), null);

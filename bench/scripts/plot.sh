@@ -33,15 +33,16 @@ cdf() {
   echo "wrote $out"
 }
 
-# Bars of one numeric column of a summary CSV. $1 csv, $2 png, $3 title, $4 column number, $5 ylabel, $6 condition filter
+# Bars of one numeric column of a summary CSV. $1 csv, $2 png, $3 title, $4 column number, $5 ylabel, $6 condition filter,
+# $7 label format
 bars() {
-  local file="$1" out="$2" title="$3" col="$4" ylabel="$5" cond="${6:-}"
+  local file="$1" out="$2" title="$3" col="$4" ylabel="$5" cond="${6:-}" fmt="${7:-%.0f}"
   [ -f "$file" ] || { echo "skip $out: no $file"; return; }
   local tmp; tmp="$(mktemp)"
   awk -F, -v c="$col" -v cond="$cond" 'NR>1 && (cond=="" || $2==cond) {print $3, $c}' "$file" >"$tmp"
   gnuplot -e "$common; set output '$out'; set title '$title'; set style fill solid 0.8 border -1; set boxwidth 0.6;
     set yrange [0:*]; set ylabel '$ylabel'; set key off; set xtics nomirror;
-    plot '$tmp' using 0:2:xtic(1) with boxes lc rgb '#4477aa', '' using 0:2:(sprintf('%.0f', \$2)) with labels offset 0,1"
+    plot '$tmp' using 0:2:xtic(1) with boxes lc rgb '#4477aa', '' using 0:2:(sprintf('$fmt', \$2)) with labels offset 0,1"
   rm -f "$tmp"
   echo "wrote $out"
 }
@@ -77,6 +78,7 @@ slow_p99() {
 cdf "$results/homogeneous-cdf.dat" "$images/lab-homogeneous-cdf.png" "Scenario 1: latency CDF, 10 equal backends (all rounds merged)"
 throughput "$results/homogeneous-summary.csv" "$images/lab-homogeneous-throughput.png" "Scenario 1: throughput, 10 equal backends"
 cdf "$results/slow-cdf.dat" "$images/lab-slow-cdf.png" "Scenario 2: latency CDF with one backend 10x slower (dashed: peak EWMA, all healthy)" "^one-slow/|^healthy/peakewma$"
+bars "$results/homogeneous-summary.csv" "$images/lab-homogeneous-ratio.png" "Scenario 1: throughput / direct client in the same round (median of rounds)" 13 "ratio to the direct client" "" "%.2f"
 slow_p99
 bars "$results/failure-summary.csv" "$images/lab-failure-errors.png" "Scenario 3: failed client requests (503 backend + killed backend, all rounds)" 12 "failed requests"
 cdf "$results/fleet-cdf.dat" "$images/lab-fleet-cdf.png" "Scenario 5: simulated latency CDF, 10,000 endpoints, virtual time"

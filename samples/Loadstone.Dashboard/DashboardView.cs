@@ -46,10 +46,10 @@ internal sealed class DashboardView(string service, ServicePool pool, IReadOnlyL
             + $"caller saw [green]{load.Succeeded} ok[/], [red]{load.Failed} failed[/]\n"
             + $"[yellow]▶ {Markup.Escape(_phase)}[/]"));
 
-        var table = new Table().Border(TableBorder.Rounded).Expand();
-        foreach (var column in new[] { "Endpoint", "Zone", "State", "Reason", "In flight", "Traffic share (2 s)", "Latency", "Requests", "Failed", "Ejections", "Weight" })
+        var table = new Table().Border(TableBorder.Rounded);
+        foreach (var column in new[] { "Endpoint", "Zone", "State", "Reason", "In flight", "Share (last 2 s)", "Latency", "Requests", "Failed", "Ejections", "Weight" })
         {
-            table.AddColumn(new TableColumn($"[bold]{column}[/]"));
+            table.AddColumn(new TableColumn($"[bold]{column}[/]").NoWrap());
         }
 
         foreach (var e in _status.Endpoints)
@@ -63,12 +63,12 @@ internal sealed class DashboardView(string service, ServicePool pool, IReadOnlyL
                 _ => "red",
             };
             table.AddRow(
-                new Markup($"{backend?.Name ?? "?"} [grey]:{e.Endpoint.Address.Port}[/]{(backend?.IsRunning == false ? " [red](stopped)[/]" : string.Empty)}"),
+                new Markup($"{backend?.Name ?? "?"} [grey]:{e.Endpoint.Address.Port}[/]{(backend?.IsRunning == false ? " [red]down[/]" : string.Empty)}"),
                 new Text(e.Endpoint.Zone ?? "-"),
                 new Markup($"[{color}]{e.Health}[/]"),
                 new Text(e.Reason == EndpointHealthReason.None ? "-" : e.Reason.ToString()),
                 new Text(e.ActiveRequests.ToString(CultureInfo.InvariantCulture)),
-                new Markup($"[blue]{Bar(share, 16)}[/] {share,4:P0}".Replace("\u00A0", " ", StringComparison.Ordinal)),
+                new Markup(string.Create(CultureInfo.InvariantCulture, $"[blue]{Bar(share, 10)}[/] {share * 100,3:0} %")),
                 new Text(string.Create(CultureInfo.InvariantCulture, $"{e.Latency.TotalMilliseconds,6:0.0} ms")),
                 new Text(e.TotalRequests.ToString(CultureInfo.InvariantCulture)),
                 new Text(e.FailedRequests.ToString(CultureInfo.InvariantCulture)),
@@ -78,7 +78,7 @@ internal sealed class DashboardView(string service, ServicePool pool, IReadOnlyL
 
         var recent = events.Latest(6);
         var log = new Panel(new Rows(recent.Count == 0 ? [new Text("(no state changes yet)")] : recent.Select(l => (IRenderable)new Text(l))))
-            .Header("State changes (Loadstone logs)").Border(BoxBorder.Rounded).Expand();
+            .Header("State changes (Loadstone logs)").Border(BoxBorder.Rounded);
         return new Rows(header, table, log);
     }
 

@@ -89,6 +89,10 @@ await using (var provider = services.BuildServiceProvider())
     {
         Console.WriteLine($"  {group.Count(),3} x {group.Key}");
     }
+
+    Console.WriteLine();
+    Console.WriteLine("The explain view of the pool (ServicePool.GetStatus().ToJson()):");
+    Console.WriteLine(provider.GetRequiredService<ServicePoolRegistry>().GetPool("catalog").GetStatus().ToJson());
 }
 
 foreach (var app in backends)

@@ -66,6 +66,22 @@ public sealed class LoadBalancingOptions
     /// <summary>How newly healthy endpoints ramp up. Off by default.</summary>
     public SlowStartOptions SlowStart { get; set; } = new();
 
+    /// <summary>
+    /// Sticky session keys: requests carrying the same key go to the same endpoint (consistent hashing with bounded
+    /// loads, then a binding that lasts <see cref="StickySessionOptions.Duration"/>). Off by default. A sticky binding wins
+    /// over zone preference.
+    /// </summary>
+    public StickySessionOptions StickySessions { get; set; } = new();
+
+    /// <summary>Zone preference: how traffic is shared between the caller's zone and the others. Cross-zone (no preference) by default.</summary>
+    public ZoneOptions Zones { get; set; } = new();
+
+    /// <summary>
+    /// Routing rules, evaluated by priority (lowest first): a request matching a rule's conditions goes to the pool (or the
+    /// weighted pools) it forwards to; a request matching none goes to this service's own endpoints. Empty by default.
+    /// </summary>
+    public IList<RoutingRule> Routes { get; } = [];
+
     /// <summary>Retries on another endpoint. On by default for idempotent requests.</summary>
     public RetryOptions Retries { get; set; } = new();
 

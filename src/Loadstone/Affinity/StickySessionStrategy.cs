@@ -5,7 +5,7 @@ namespace Loadstone;
 /// sends it; a request without one is left to the inner strategy. <see cref="Prepare"/> builds the Maglev table of a
 /// candidate set (and the inner strategy's state on a copy of the set).
 /// </summary>
-internal sealed class StickySessionStrategy : ILoadBalancingStrategy
+internal sealed class StickySessionStrategy : ILoadBalancingStrategy, IWrappingStrategy
 {
     private readonly ILoadBalancingStrategy _inner;
 
@@ -19,6 +19,8 @@ internal sealed class StickySessionStrategy : ILoadBalancingStrategy
 
     public string Name => _inner.Name;
 
+    public ILoadBalancingStrategy Innermost => _inner is IWrappingStrategy wrapped ? wrapped.Innermost : _inner;
+
     public StickySessionRouter Router { get; }
 
     public object? Prepare(CandidateSet candidates)
@@ -28,8 +30,8 @@ internal sealed class StickySessionStrategy : ILoadBalancingStrategy
         var ids = endpoints.Select(e => e.Endpoint.Id).ToArray();
 
         // Configured weights, not effective ones: a slow-start ramp changes effective weights every few seconds, and
-        // each change would rebuild the table and move unbound keys. New keys on a ramping endpoint are capped by
-        // bounded loads instead.
+        // each change would rebuild the table and move unbound keys. A ramping endpoint so takes its full share of
+        // new keys at once; keyed traffic is bound for hours, which a ramp of minutes could not shape anyway.
         var configured = endpoints.Select(e => (double)e.Endpoint.Weight).ToArray();
         var uniform = configured.All(w => w == configured[0]);
         var sticky = Router.Prepare(ids, uniform ? null : configured);

@@ -57,7 +57,19 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies) 
         Range(problems, service, key, "SlowStart:Aggression", slow.Aggression, 0.1, 10);
         Range(problems, service, key, "DeregistrationDelay", options.DeregistrationDelay, TimeSpan.Zero, TimeSpan.FromHours(1));
 
-        if (options.Endpoints.Count == 0 && options.EndpointSources.Count == 0)
+        if (options.StickySessions is null || options.Zones is null || options.Routes is null)
+        {
+            problems.Add($"Service '{service}': StickySessions, Zones and Routes must not be null.");
+        }
+        else
+        {
+            problems.AddRange(options.StickySessions.Validate(service));
+            problems.AddRange(options.Zones.Validate(service));
+            problems.AddRange(RoutingRules.Validate(service, options.Routes, options.StickySessions.IsEnabled));
+        }
+
+        // A service whose every request is forwarded by its routing rules needs no endpoints of its own.
+        if (options.Endpoints.Count == 0 && options.EndpointSources.Count == 0 && options.Routes is not { Count: > 0 })
         {
             problems.Add($"Service '{service}' has no endpoints: add them in code (Endpoints.Add), in configuration ({key}:Endpoints or Services:{service}), or add an endpoint source.");
         }

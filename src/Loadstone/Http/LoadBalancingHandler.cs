@@ -100,9 +100,16 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             await pool.InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        // Routing rules of the logical service may send the request to another pool (a canary, a version).
+        var target = pool.Routing is null ? pool : SelectTarget(pool, request);
+        if (!target.IsReady)
+        {
+            await target.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            var response = await SendWithRetriesAsync(pool, route, request, pathStart, cancellationToken).ConfigureAwait(false);
+            var response = await SendWithRetriesAsync(target, route, request, pathStart, cancellationToken).ConfigureAwait(false);
             RecordRequest(pool, OutcomeClassifier.FromResponse(response));
             return response;
         }
@@ -122,7 +129,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         if (retry is null || !retry.CanRetry(request))
         {
             var only = pool.AcquireFiltered(route.Filter, request);
-            return await SendAttemptAsync(route, request, only, pathStart, 1, null, cancellationToken).ConfigureAwait(false);
+            return await SendAttemptAsync(pool, route, request, only, pathStart, 1, null, cancellationToken).ConfigureAwait(false);
         }
 
         retry.Budget.OnRequest();
@@ -133,7 +140,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         Exception? error = null;
         try
         {
-            response = await SendAttemptAsync(route, request, lease, pathStart, 1, retry.Options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
+            response = await SendAttemptAsync(pool, route, request, lease, pathStart, 1, retry.Options.AttemptTimeout, cancellationToken).ConfigureAwait(false);
             if (!retry.IsRetryable(response))
             {
                 return response;
@@ -145,9 +152,27 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         }
 
         // The slow path: a first attempt failed in a way worth retrying elsewhere. Polly decides how many more.
-        var state = new RetryState(this, route, request, pathStart);
+        var state = new RetryState(this, pool, route, request, pathStart);
         state.SetFirstOutcome(response, error, in tried);
         return await retry.RetryAsync(state, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The pool a routing rule sends the request to; the logical service's own pool when no rule forwards elsewhere.</summary>
+    private ServicePool SelectTarget(ServicePool pool, HttpRequestMessage request)
+    {
+        var table = pool.Routing!;
+        ulong? keyHash = pool.StickyRouter is { } sticky && sticky.TryGetKeyHash(request, out var hash) ? hash : null;
+        var target = table.Route(request, pool.Random, keyHash);
+        if (target == 0)
+        {
+            return pool;
+        }
+
+        var name = table.Pools[target];
+        return _registry.TryGetPool(name, out var targetPool)
+            ? targetPool
+            : throw new NoAvailableEndpointException(pool.ServiceName, NoAvailableEndpointReason.NoMatchingEndpoint,
+                $"A routing rule forwards to service '{name}', which is not configured.");
     }
 
     private static void RecordRequest(ServicePool pool, RequestOutcome outcome)
@@ -163,21 +188,21 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     /// <summary>One more attempt for a request being retried, on an endpoint it has not tried yet where possible.</summary>
     internal ValueTask<HttpResponseMessage> RetryAttemptAsync(RetryState state, CancellationToken cancellationToken)
     {
-        var pool = state.Route.Pool!;
+        var pool = state.Pool;
         LoadstoneMetrics.Retries.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, pool.ServiceName));
         var lease = pool.AcquireExcluding(state.Route.Filter, state.Request, in state.Tried);
         state.Tried.Add(lease.State);
-        return SendAttemptAsync(state.Route, state.Request, lease, state.PathStart, state.Tried.Count, pool.Retry?.Options.AttemptTimeout, cancellationToken);
+        return SendAttemptAsync(pool, state.Route, state.Request, lease, state.PathStart, state.Tried.Count, pool.Retry?.Options.AttemptTimeout, cancellationToken);
     }
 
     /// <summary>Sends the request to the leased endpoint, completes the lease with the outcome, and restores the request.</summary>
     /// <remarks>A <see cref="ValueTask{TResult}"/>, so an inner handler that answers synchronously costs no task allocation.</remarks>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<HttpResponseMessage> SendAttemptAsync(Route route, HttpRequestMessage request, EndpointLease lease,
+    private async ValueTask<HttpResponseMessage> SendAttemptAsync(ServicePool pool, Route route, HttpRequestMessage request, EndpointLease lease,
         int pathStart, int attempt, TimeSpan? attemptTimeout, CancellationToken cancellationToken)
     {
         var original = request.RequestUri!;
-        var activity = LoadstoneActivitySource.StartAttempt(route.Pool!, lease.Endpoint, attempt, route.Pool!.IsFailingOpen);
+        var activity = LoadstoneActivitySource.StartAttempt(pool, lease.Endpoint, attempt, pool.IsFailingOpen);
         var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
         var outcome = RequestOutcome.ConnectionFailure;
         CancellationTokenSource? timeout = null;
@@ -185,7 +210,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         var token = cancellationToken;
         if (attemptTimeout is { } limit)
         {
-            timeout = new CancellationTokenSource(limit, route.Pool!.TimeProvider);
+            timeout = new CancellationTokenSource(limit, pool.TimeProvider);
             linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
             token = linked.Token;
         }
@@ -200,7 +225,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         {
             outcome = RequestOutcome.Timeout;
             throw new TaskCanceledException(
-                $"The attempt to {lease.Endpoint.BaseAddress} for service '{route.Pool!.ServiceName}' timed out after {attemptTimeout}.",
+                $"The attempt to {lease.Endpoint.BaseAddress} for service '{pool.ServiceName}' timed out after {attemptTimeout}.",
                 new TimeoutException(ex.Message, ex));
         }
         catch (Exception ex)

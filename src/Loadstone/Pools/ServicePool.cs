@@ -65,7 +65,9 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         TimeProvider = options.TimeProvider ?? containerTimeProvider ?? TimeProvider.System;
         Random = options.Random ?? Random.Shared;
         _options = options;
-        _strategy = strategies.Create(options, new StrategyContext(serviceName, Random, TimeProvider));
+        StickyRouter = options.StickySessions.IsEnabled ? new StickySessionRouter(serviceName, options.StickySessions, TimeProvider) : null;
+        Routing = options.Routes.Count > 0 ? RoutingTable.Build(serviceName, options.Routes, TimeProvider) : null;
+        _strategy = Compose(strategies.Create(options, new StrategyContext(serviceName, Random, TimeProvider)), options);
         _sourceEndpoints = new IReadOnlyList<Endpoint>?[options.EndpointSources.Count];
         _sourceAnswered = new bool[options.EndpointSources.Count];
         Retry = options.Retries.Enabled ? new RetryExecutor(options.Retries, TimeProvider) : null;
@@ -110,6 +112,12 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
     internal PoolSnapshot Snapshot => _snapshot;
 
     internal bool IsReady => _ready.Task.IsCompleted;
+
+    /// <summary>The sticky-key router (key extraction and bindings), or null when sticky sessions are off.</summary>
+    internal StickySessionRouter? StickyRouter { get; private set; }
+
+    /// <summary>The compiled routing rules, or null when the service has none. Replaced when options are reloaded.</summary>
+    internal RoutingTable? Routing { get; private set; }
 
     /// <summary>The retry policy, or null when retries are off. Replaced when options are reloaded.</summary>
     internal RetryExecutor? Retry { get; private set; }
@@ -226,11 +234,21 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
 
         lock (_gate)
         {
+            // Bindings survive a reload that keeps the sticky settings, so sessions are not reshuffled.
+            if (!SameStickiness(_options.StickySessions, options.StickySessions))
+            {
+                StickyRouter = options.StickySessions.IsEnabled ? new StickySessionRouter(ServiceName, options.StickySessions, TimeProvider) : null;
+            }
+
+            Routing = options.Routes.Count > 0 ? RoutingTable.Build(ServiceName, options.Routes, TimeProvider, Routing) : null;
+            var inner = _strategy is IWrappingStrategy wrapped ? wrapped.Innermost : _strategy;
             if (!string.Equals(options.Strategy, _options.Strategy, StringComparison.OrdinalIgnoreCase)
                 || options.StrategyFactory != _options.StrategyFactory)
             {
-                _strategy = _strategies.Create(options, new StrategyContext(ServiceName, Random, TimeProvider));
+                inner = _strategies.Create(options, new StrategyContext(ServiceName, Random, TimeProvider));
             }
+
+            _strategy = Compose(inner, options);
 
             var sources = _options.EndpointSources;
             options.EndpointSources.Clear();
@@ -739,6 +757,28 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             state.SkipsFirstSlowStart = false;
         }
     }
+
+    /// <summary>Wraps the chosen strategy: zone preference around it, then sticky keys outermost (a binding wins over zones).</summary>
+    private ILoadBalancingStrategy Compose(ILoadBalancingStrategy inner, LoadBalancingOptions options)
+    {
+        var strategy = inner;
+        if (options.Zones.Mode != ZoneRoutingMode.CrossZone)
+        {
+            strategy = new ZonePreferenceStrategy(strategy, options.Zones, Random);
+        }
+
+        if (StickyRouter is { } router)
+        {
+            strategy = new StickySessionStrategy(strategy, router);
+        }
+
+        return strategy;
+    }
+
+    private static bool SameStickiness(StickySessionOptions a, StickySessionOptions b) =>
+        a.KeySource == b.KeySource && string.Equals(a.KeyName, b.KeyName, StringComparison.Ordinal)
+        && a.KeySelector == b.KeySelector && a.Duration == b.Duration && a.FailurePolicy == b.FailurePolicy
+        && a.MaxBindings == b.MaxBindings && a.BoundedLoadFactor.Equals(b.BoundedLoadFactor);
 
     private static bool SameMembers(EndpointState[] a, EndpointState[] b)
     {

@@ -72,11 +72,14 @@ internal sealed class RetryExecutor
 /// The state of one request's retries (allocated only once a first attempt has failed): the endpoints tried, and
 /// the first attempt's outcome, which Polly evaluates before asking for the next attempt.
 /// </summary>
-internal sealed class RetryState(LoadBalancingHandler handler, LoadBalancingHandler.Route route, HttpRequestMessage request, int pathStart)
+internal sealed class RetryState(LoadBalancingHandler handler, ServicePool pool, LoadBalancingHandler.Route route, HttpRequestMessage request, int pathStart)
 {
     private HttpResponseMessage? _firstResponse;
     private ExceptionDispatchInfo? _firstError;
     private TriedEndpoints _tried;
+
+    /// <summary>The pool the attempts go to (after routing rules).</summary>
+    public ServicePool Pool => pool;
 
     public LoadBalancingHandler.Route Route => route;
 

@@ -9,7 +9,6 @@ internal sealed class WildcardPattern
 {
     private readonly Shape _shape;
     private readonly string _literal;
-    private readonly StringComparison _comparison;
     private readonly bool _ignoreCase;
 
     public WildcardPattern(string pattern, bool ignoreCase)
@@ -17,7 +16,6 @@ internal sealed class WildcardPattern
         ArgumentNullException.ThrowIfNull(pattern);
         Pattern = pattern;
         _ignoreCase = ignoreCase;
-        _comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         var inner = pattern.AsSpan();
         var leading = inner.StartsWith('*');
         var trailing = inner.Length > 1 && inner.EndsWith('*');
@@ -57,15 +55,32 @@ internal sealed class WildcardPattern
         General,
     }
 
-    public bool IsMatch(ReadOnlySpan<char> text) => _shape switch
+    public bool IsMatch(ReadOnlySpan<char> text)
     {
-        Shape.Exact => text.Equals(_literal, _comparison),
-        Shape.Prefix => text.StartsWith(_literal, _comparison),
-        Shape.Suffix => text.EndsWith(_literal, _comparison),
-        Shape.Contains => text.Contains(_literal, _comparison),
-        Shape.Any => true,
-        _ => GeneralMatch(_literal, text, _ignoreCase),
-    };
+        // Case-sensitive shapes take the plain span overloads, which skip the comparison-type dispatch.
+        if (!_ignoreCase)
+        {
+            return _shape switch
+            {
+                Shape.Exact => text.SequenceEqual(_literal),
+                Shape.Prefix => text.StartsWith(_literal),
+                Shape.Suffix => text.EndsWith(_literal),
+                Shape.Contains => text.IndexOf(_literal) >= 0,
+                Shape.Any => true,
+                _ => GeneralMatch(_literal, text, ignoreCase: false),
+            };
+        }
+
+        return _shape switch
+        {
+            Shape.Exact => text.Length == _literal.Length && text.Equals(_literal, StringComparison.OrdinalIgnoreCase),
+            Shape.Prefix => text.Length >= _literal.Length && text.StartsWith(_literal, StringComparison.OrdinalIgnoreCase),
+            Shape.Suffix => text.Length >= _literal.Length && text.EndsWith(_literal, StringComparison.OrdinalIgnoreCase),
+            Shape.Contains => text.Length >= _literal.Length && text.Contains(_literal, StringComparison.OrdinalIgnoreCase),
+            Shape.Any => true,
+            _ => GeneralMatch(_literal, text, ignoreCase: true),
+        };
+    }
 
     private static bool GeneralMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text, bool ignoreCase)
     {

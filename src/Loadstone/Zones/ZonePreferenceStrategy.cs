@@ -6,7 +6,7 @@ namespace Loadstone;
 /// choose within it, and maps the choice back. Every candidate counts as healthy (the pool puts only routable
 /// endpoints in a candidate set), so a zone whose endpoints are all unhealthy has no candidates and spills at once.
 /// </summary>
-internal sealed class ZonePreferenceStrategy : ILoadBalancingStrategy
+internal sealed class ZonePreferenceStrategy : ILoadBalancingStrategy, IWrappingStrategy
 {
     private readonly ILoadBalancingStrategy _inner;
     private readonly ZoneOptions _options;
@@ -23,6 +23,8 @@ internal sealed class ZonePreferenceStrategy : ILoadBalancingStrategy
     }
 
     public string Name => _inner.Name;
+
+    public ILoadBalancingStrategy Innermost => _inner is IWrappingStrategy wrapped ? wrapped.Innermost : _inner;
 
     public object? Prepare(CandidateSet candidates)
     {

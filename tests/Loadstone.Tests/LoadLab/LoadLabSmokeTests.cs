@@ -55,7 +55,7 @@ public sealed class LoadLabSmokeTests : IDisposable
 
         Assert.True(code == 0, text);
         var rows = Summary("failure");
-        Assert.Equal(["direct", "p2c", "peakewma", "roundrobin"], rows.Select(r => r["kind"]).Order(StringComparer.Ordinal));
+        Assert.Equal(["direct", "p2c", "p2c-eject20", "peakewma", "roundrobin"], rows.Select(r => r["kind"]).Order(StringComparer.Ordinal));
         Assert.All(rows, r => Assert.True(long.Parse(r["requests"], CultureInfo.InvariantCulture) > 0));
         var json = await File.ReadAllTextAsync(Path.Combine(_out, "failure.json"));
         Assert.Contains("to_503_after_fault", json, StringComparison.Ordinal);

@@ -104,7 +104,7 @@ public sealed class LoadstoneMetricsTests
             using var host = TelemetryHost.Create(service, o => o.Endpoints.Add(backend.Address.ToString()));
             using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             var calls = Enumerable.Range(0, 3).Select(_ => host.Client.GetAsync(SecretPath, cancel.Token)).ToArray();
-            WaitFor(() => backend.RequestCount == 3, "three requests at the backend");
+            Eventually(() => backend.RequestCount == 3, "three requests at the backend");
 
             var during = metrics.Observe("loadstone.endpoint.active_requests");
 

@@ -80,8 +80,7 @@ public sealed class ServicePoolHealthCheckTests
         backends[0].StatusCode = 500;
         try
         {
-            var host = TelemetryHost.Create(service, Configure(backends, new ManualTimeProvider()), degradedBelowPercent: 80);
-            using var _ = host;
+            using var host = TelemetryHost.Create(service, Configure(backends, new ManualTimeProvider()), degradedBelowPercent: 80);
             await host.GetAsync(SecretPath, 5); // ejects the first of three
 
             var entry = await CheckAsync(host);

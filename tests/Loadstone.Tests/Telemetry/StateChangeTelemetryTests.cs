@@ -153,7 +153,7 @@ public sealed class StateChangeTelemetryTests
             Assert.Equal(1, metrics.Sum("loadstone.pool.membership.changes"));
 
             source.Update([first, second]);
-            WaitFor(() => host.Logs.Library.Count(e => e.Id.Id == 1) == 2, "the second membership change");
+            Eventually(() => host.Logs.Library.Count(e => e.Id.Id == 1) == 2, "the second membership change");
 
             var grown = host.Logs.Library.Last(e => e.Id.Id == 1);
             Assert.Equal(LogLevel.Information, grown.Level);
@@ -166,7 +166,7 @@ public sealed class StateChangeTelemetryTests
             Assert.Equal(1, backends[1].RequestCount);
 
             source.Update([first, first]);
-            WaitFor(() => host.Logs.Library.Any(e => e.Id.Id == 2), "the rejected update");
+            Eventually(() => host.Logs.Library.Any(e => e.Id.Id == 2), "the rejected update");
 
             var rejected = Assert.Single(host.Logs.Library, e => e.Id.Id == 2);
             Assert.Equal(("SourceUpdateRejected", LogLevel.Warning, service), (rejected.Id.Name, rejected.Level, rejected.Service));

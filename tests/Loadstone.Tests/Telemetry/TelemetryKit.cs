@@ -205,6 +205,10 @@ internal static class TelemetryKit
     /// <summary>The endpoint tag value of a backend: the endpoint's base address, without a trailing slash.</summary>
     public static string EndpointOf(TestBackend backend) => new Endpoint(backend.Address.ToString()).BaseAddress;
 
+    /// <summary>Waits (bounded: 20 s, generous for a loaded machine) for something asynchronous, failing with <paramref name="what"/>.</summary>
+    public static void Eventually(Func<bool> condition, string what) =>
+        Assert.True(SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(20)), $"Timed out waiting for: {what}");
+
     /// <summary>No tag of any measurement carries the request's path or query.</summary>
     public static void AssertNoRequestData(IEnumerable<IReadOnlyDictionary<string, string?>> tagSets)
     {
