@@ -9,7 +9,7 @@ namespace Loadstone.Benchmarks;
 /// thread waited for a core; this clock leaves that out (cache pollution by the other processes stays in). Needs
 /// <c>--inProcess</c>, and is meaningless for work done on other threads (the yielding handler benchmarks).
 /// </summary>
-internal sealed partial class ThreadCpuClock : IClock
+internal sealed class ThreadCpuClock : IClock
 {
     private const int ClockThreadCpuTimeId = 3;
 

@@ -55,7 +55,8 @@ public sealed class BackendFleet : IAsyncDisposable
                 fleet.StartProcess(backend);
             }
 
-            await Task.WhenAll(backends.Select(b => WaitHealthyAsync(b.Port, "/health", TimeSpan.FromSeconds(60), cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(backends.Select(b => WaitHealthyAsync(b.Port, "/health", TimeSpan.FromSeconds(60), cancellationToken,
+                () => b.Process is not { HasExited: false }))).ConfigureAwait(false);
             return fleet;
         }
         catch
@@ -132,7 +133,8 @@ public sealed class BackendFleet : IAsyncDisposable
     }
 
     /// <summary>Polls http://127.0.0.1:port/path until it answers 200.</summary>
-    public static async Task WaitHealthyAsync(int port, string path, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="exited">Tells whether the process meant to answer has exited, to give up at once; optional.</param>
+    public static async Task WaitHealthyAsync(int port, string path, TimeSpan timeout, CancellationToken cancellationToken, Func<bool>? exited = null)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         var uri = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}{path}"));
@@ -151,6 +153,11 @@ public sealed class BackendFleet : IAsyncDisposable
             }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
+            }
+
+            if (exited?.Invoke() == true)
+            {
+                throw new InvalidOperationException($"The process meant to answer on {uri} exited.");
             }
 
             if (Stopwatch.GetTimestamp() > deadline)

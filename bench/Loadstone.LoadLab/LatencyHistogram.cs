@@ -87,10 +87,14 @@ public sealed class LatencyHistogram
         return sum / Count / 1000.0;
     }
 
-    /// <summary>The cumulative distribution: (latency ms, fraction at or below), one point per non-empty bucket.</summary>
+    /// <summary>
+    /// The cumulative distribution: (latency ms, fraction at or below). Below p99 a point is kept only when the fraction
+    /// has grown by 0.01 % since the last one kept, to keep plot files small; from p99 on, every non-empty bucket.
+    /// </summary>
     public IEnumerable<(double Ms, double Fraction)> Cdf()
     {
         long seen = 0;
+        var last = -1.0;
         for (var i = 0; i < BucketCount; i++)
         {
             if (_counts[i] == 0)
@@ -99,7 +103,12 @@ public sealed class LatencyHistogram
             }
 
             seen += _counts[i];
-            yield return (Math.Min(Representative(i), Max) / 1000.0, (double)seen / Count);
+            var fraction = (double)seen / Count;
+            if (fraction - last >= 1e-4 || fraction >= 0.99 || seen == Count)
+            {
+                last = fraction;
+                yield return (Math.Min(Representative(i), Max) / 1000.0, fraction);
+            }
         }
     }
 

@@ -77,8 +77,8 @@ public sealed class Peer : IAsyncDisposable
                 info.ArgumentList.Add(config);
             }
 
-            peer._process = ChildProcesses.Start(info, name, log);
-            await BackendFleet.WaitHealthyAsync(peer.Port, "/", TimeSpan.FromSeconds(20), cancellationToken).ConfigureAwait(false);
+            var process = peer._process = ChildProcesses.Start(info, name, log);
+            await BackendFleet.WaitHealthyAsync(peer.Port, "/", TimeSpan.FromSeconds(20), cancellationToken, () => process.HasExited).ConfigureAwait(false);
             return (peer, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

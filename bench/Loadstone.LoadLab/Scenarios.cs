@@ -85,6 +85,12 @@ public static class Scenarios
             kindNames.Insert(Math.Min(2, kindNames.Count), "p2c-eject20");
         }
 
+        // On request only (--kinds): P2C with a retry budget that never binds, to tell budget-limited failures apart.
+        if (o.Kinds?.Contains("p2c-nobudget") == true)
+        {
+            kindNames.Add("p2c-nobudget");
+        }
+
         var skipped = new List<string>();
         var results = new List<RunResult>();
         for (var round = 1; round <= o.Rounds; round++)
@@ -304,6 +310,13 @@ public static class Scenarios
             case "p2c": return (ClientKind.Loadstone(name, LoadBalancingStrategies.PowerOfTwoChoices, backends, configure), null);
             case "peakewma": return (ClientKind.Loadstone(name, LoadBalancingStrategies.PeakEwma, backends, configure), null);
             case "roundrobin": return (ClientKind.Loadstone(name, LoadBalancingStrategies.RoundRobin, backends, configure), null);
+            case "p2c-nobudget":
+                return (ClientKind.Loadstone(name, LoadBalancingStrategies.PowerOfTwoChoices, backends, x =>
+                {
+                    configure?.Invoke(x);
+                    x.Retries.BudgetPercent = 100;
+                    x.Retries.MinRetriesPerSecond = 100_000;
+                }), null);
             case "p2c-eject20":
                 return (ClientKind.Loadstone(name, LoadBalancingStrategies.PowerOfTwoChoices, backends, x =>
                 {

@@ -54,8 +54,16 @@ internal sealed class StickySessionRouter
     /// Request path: the candidate index for the request's key, or −1 when it has no key (balance it normally).
     /// </summary>
     /// <exception cref="StickyEndpointUnavailableException">The bound endpoint is gone and the policy is Fail.</exception>
-    public int Pick(HttpRequestMessage request, StickyCandidates candidates) =>
-        _extractor.TryGetKeyHash(request, out var keyHash) ? Pick(keyHash, candidates) : -1;
+    public int Pick(HttpRequestMessage request, StickyCandidates candidates)
+    {
+        if (_extractor.TryGetKeyHash(request, out var keyHash))
+        {
+            return Pick(keyHash, candidates);
+        }
+
+        LoadstoneMetrics.RecordStickyDecision(_serviceName, "none");
+        return -1;
+    }
 
     /// <summary>Request path: the candidate index for a key hash, binding it if needed.</summary>
     /// <exception cref="StickyEndpointUnavailableException">The bound endpoint is gone and the policy is Fail.</exception>
@@ -67,12 +75,14 @@ internal sealed class StickySessionRouter
         {
             if (candidates.TryGetIndex(endpointHash, out var bound))
             {
+                LoadstoneMetrics.RecordStickyDecision(_serviceName, "bound");
                 return bound;
             }
 
             if (_failurePolicy == StickyFailurePolicy.Fail)
             {
                 Bindings.Remove(keyHash);
+                LoadstoneMetrics.RecordStickyDecision(_serviceName, "failed");
                 throw new StickyEndpointUnavailableException(_serviceName, keyHash);
             }
         }
@@ -82,8 +92,11 @@ internal sealed class StickySessionRouter
         {
             // Redistribute: the bound endpoint is gone; rebind and stay.
             Bindings.Bind(keyHash, candidates.IdHashes[index], now);
+            LoadstoneMetrics.RecordStickyDecision(_serviceName, "rebound");
             return index;
         }
+
+        LoadstoneMetrics.RecordStickyDecision(_serviceName, "new");
 
         // A concurrent first request of the same key may have bound it already: follow that binding.
         Bindings.BindIfAbsent(keyHash, candidates.IdHashes[index], now, out var boundHash);

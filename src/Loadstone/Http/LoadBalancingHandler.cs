@@ -70,8 +70,15 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             pool.InitializeAsync(cancellationToken).GetAwaiter().GetResult();
         }
 
+        // Routing rules apply to the synchronous path too.
+        var target = pool.Routing is null ? pool : SelectTarget(pool, request);
+        if (!target.IsReady)
+        {
+            target.InitializeAsync(cancellationToken).GetAwaiter().GetResult();
+        }
+
         var original = request.RequestUri!;
-        var lease = pool.AcquireFiltered(route.Filter, request);
+        var lease = target.AcquireFiltered(route.Filter, request);
         var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
         var outcome = RequestOutcome.ConnectionFailure;
         try

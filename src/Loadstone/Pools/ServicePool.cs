@@ -764,7 +764,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         var strategy = inner;
         if (options.Zones.Mode != ZoneRoutingMode.CrossZone)
         {
-            strategy = new ZonePreferenceStrategy(strategy, options.Zones, Random);
+            strategy = new ZonePreferenceStrategy(strategy, options.Zones, Random, ServiceName);
         }
 
         if (StickyRouter is { } router)

@@ -103,7 +103,13 @@ internal sealed class RoutingTable
     public int Route(HttpRequestMessage request, Random random, ulong? keyHash = null)
     {
         var rule = MatchRule(request);
-        return rule < 0 ? 0 : _rules[rule].Choose(random, keyHash);
+        if (rule < 0)
+        {
+            return 0;
+        }
+
+        LoadstoneMetrics.RecordRuleMatch(Pools[0], _rules[rule].Name);
+        return _rules[rule].Choose(random, keyHash);
     }
 
     /// <summary>The index (in evaluation order) of the first rule matching the request, or −1 for the default rule.</summary>

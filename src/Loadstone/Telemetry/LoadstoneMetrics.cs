@@ -18,6 +18,9 @@ public static class LoadstoneMetrics
     internal const string OutcomeTag = "loadstone.outcome";
     internal const string HealthTag = "loadstone.endpoint.health";
     internal const string ReasonTag = "loadstone.endpoint.health_reason";
+    internal const string StickyResultTag = "loadstone.sticky.result";
+    internal const string ZoneKindTag = "loadstone.zone.kind";
+    internal const string RuleTag = "loadstone.routing.rule";
 
     private static readonly Meter s_meter = new(MeterName, typeof(LoadstoneMetrics).Assembly.GetName().Version?.ToString());
     private static readonly ConcurrentDictionary<ServicePool, byte> s_pools = new();
@@ -42,6 +45,16 @@ public static class LoadstoneMetrics
 
     internal static readonly Counter<long> MembershipChanges = s_meter.CreateCounter<long>(
         "loadstone.pool.membership.changes", "{change}", "Snapshots published with a different set of endpoints.");
+
+    internal static readonly Counter<long> StickyDecisions = s_meter.CreateCounter<long>(
+        "loadstone.sticky.decisions", "{decision}",
+        "Sticky-session decisions of pools with a key source, by result: bound, new, rebound, none (no key), failed.");
+
+    internal static readonly Counter<long> ZonePicks = s_meter.CreateCounter<long>(
+        "loadstone.zone.picks", "{pick}", "Picks made by zone preference, by whether the endpoint is in the caller's zone (local) or not (remote).");
+
+    internal static readonly Counter<long> RuleMatches = s_meter.CreateCounter<long>(
+        "loadstone.routing.rule_matches", "{match}", "Requests matched by a routing rule, by rule name (or priority when unnamed).");
 
     static LoadstoneMetrics()
     {
@@ -73,6 +86,33 @@ public static class LoadstoneMetrics
         };
         Attempts.Add(1, tags);
         AttemptDuration.Record(seconds, tags);
+    }
+
+    /// <summary>Counts a sticky decision; <paramref name="result"/> is one of the constant result names, never a key.</summary>
+    internal static void RecordStickyDecision(string service, string result)
+    {
+        if (StickyDecisions.Enabled)
+        {
+            StickyDecisions.Add(1, new KeyValuePair<string, object?>(ServiceTag, service), new KeyValuePair<string, object?>(StickyResultTag, result));
+        }
+    }
+
+    /// <summary>Counts a pick made by zone preference.</summary>
+    internal static void RecordZonePick(string service, bool local)
+    {
+        if (ZonePicks.Enabled)
+        {
+            ZonePicks.Add(1, new KeyValuePair<string, object?>(ServiceTag, service), new KeyValuePair<string, object?>(ZoneKindTag, local ? "local" : "remote"));
+        }
+    }
+
+    /// <summary>Counts a request matched by a routing rule.</summary>
+    internal static void RecordRuleMatch(string service, string rule)
+    {
+        if (RuleMatches.Enabled)
+        {
+            RuleMatches.Add(1, new KeyValuePair<string, object?>(ServiceTag, service), new KeyValuePair<string, object?>(RuleTag, rule));
+        }
     }
 
     internal static string OutcomeName(RequestOutcome outcome) => outcome switch

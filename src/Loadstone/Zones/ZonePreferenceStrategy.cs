@@ -11,8 +11,13 @@ internal sealed class ZonePreferenceStrategy : ILoadBalancingStrategy, IWrapping
     private readonly ILoadBalancingStrategy _inner;
     private readonly ZoneOptions _options;
     private readonly Random _random;
+    private readonly string? _serviceName;
 
-    public ZonePreferenceStrategy(ILoadBalancingStrategy inner, ZoneOptions options, Random random)
+    /// <param name="inner">The strategy that chooses within a zone.</param>
+    /// <param name="options">The zone options.</param>
+    /// <param name="random">The random source for zone draws.</param>
+    /// <param name="serviceName">The service, for the <c>loadstone.zone.picks</c> metric; <see langword="null"/> records nothing.</param>
+    public ZonePreferenceStrategy(ILoadBalancingStrategy inner, ZoneOptions options, Random random, string? serviceName = null)
     {
         ArgumentNullException.ThrowIfNull(inner);
         ArgumentNullException.ThrowIfNull(options);
@@ -20,6 +25,7 @@ internal sealed class ZonePreferenceStrategy : ILoadBalancingStrategy, IWrapping
         _inner = inner;
         _options = options;
         _random = random;
+        _serviceName = serviceName;
     }
 
     public string Name => _inner.Name;
@@ -58,11 +64,24 @@ internal sealed class ZonePreferenceStrategy : ILoadBalancingStrategy, IWrapping
         var state = (State)candidates.StrategyState!;
         if (state.Plan is null)
         {
-            return _inner.Pick(state.Sets[0], request);
+            var index = _inner.Pick(state.Sets[0], request);
+            if (_serviceName is not null && _options.LocalZone is { } localZone && LoadstoneMetrics.ZonePicks.Enabled
+                && (uint)index < (uint)candidates.Count)
+            {
+                LoadstoneMetrics.RecordZonePick(_serviceName,
+                    string.Equals(candidates.Endpoints[index].Endpoint.Zone, localZone, StringComparison.OrdinalIgnoreCase));
+            }
+
+            return index;
         }
 
         var zone = state.Plan.PickZone(_random);
         var set = state.Sets[zone];
+        if (_serviceName is not null && _options.LocalZone is not null)
+        {
+            LoadstoneMetrics.RecordZonePick(_serviceName, zone == state.Plan.LocalZoneIndex);
+        }
+
         return set.Count == 0 ? 0 : state.Indices[zone][_inner.Pick(set, request)];
     }
 
