@@ -6,7 +6,7 @@ using System.Net.Sockets;
 namespace Loadstone.LoadLab;
 
 /// <summary>One backend process: its port, zone and process.</summary>
-public sealed class Backend
+internal sealed class Backend
 {
     public required string Name { get; init; }
 
@@ -24,7 +24,7 @@ public sealed class Backend
 /// <summary>
 /// N backend processes (bench/Loadstone.LoadBackend) on 127.0.0.1, started in parallel and killed on dispose.
 /// </summary>
-public sealed class BackendFleet : IAsyncDisposable
+internal sealed class BackendFleet : IAsyncDisposable
 {
     private static readonly HttpClient s_control = new(new SocketsHttpHandler { UseProxy = false })
     {
@@ -230,7 +230,7 @@ public sealed class BackendFleet : IAsyncDisposable
 }
 
 /// <summary>Where the repository is.</summary>
-public static class Paths
+internal static class Paths
 {
     public static string RepositoryRoot()
     {

@@ -10,7 +10,7 @@ namespace Loadstone.LoadLab;
 /// when it is gone, and proxies run under bench/scripts/with-parent.sh, which does the same, so even a lab killed
 /// with SIGKILL leaves no orphans.
 /// </summary>
-public static class ChildProcesses
+internal static class ChildProcesses
 {
     private static readonly ConcurrentDictionary<int, Process> s_processes = new();
     private static int s_hooked;

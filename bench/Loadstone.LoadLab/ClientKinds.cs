@@ -1,7 +1,7 @@
 namespace Loadstone.LoadLab;
 
 /// <summary>One way of sending the lab's requests: a direct client, Loadstone with a strategy, or a proxy.</summary>
-public sealed class ClientKind : IAsyncDisposable
+internal sealed class ClientKind : IAsyncDisposable
 {
     private readonly List<IDisposable> _owned = [];
     private readonly List<IAsyncDisposable> _ownedAsync = [];

@@ -13,7 +13,7 @@ namespace Loadstone.LoadLab;
 /// <see cref="ServicePool"/> and strategy (Acquire, then Complete when the simulated endpoint answers), on a virtual
 /// clock. Then, on the real clock: lease cost, snapshot rebuild time and memory per endpoint at the same size.
 /// </summary>
-public static class FleetSimulation
+internal static class FleetSimulation
 {
     private const int Slots = 2;
     private const double Utilization = 0.7;

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Loadstone.LoadLab;
 
 /// <summary>The lab's entry point: parses the command line and runs a scenario.</summary>
-public static class Lab
+internal static class Lab
 {
     /// <summary>Runs the lab; returns the process exit code (0 on success, 2 on a usage error, 1 on a failure).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, CancellationToken cancellationToken)

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Loadstone.LoadLab;
 
 /// <summary>The lab's command line: a scenario and its bounds.</summary>
-public sealed class LabOptions
+internal sealed class LabOptions
 {
     public const string Usage = """
         Loadstone performance lab. One command per scenario:

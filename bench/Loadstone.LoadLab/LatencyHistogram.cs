@@ -7,7 +7,7 @@ namespace Loadstone.LoadLab;
 /// sub-buckets per power of two (under 0.8 % relative error), up to about 2^40 µs. Not thread-safe: one per worker,
 /// merged at the end.
 /// </summary>
-public sealed class LatencyHistogram
+internal sealed class LatencyHistogram
 {
     private const int SubBits = 7;
     private const int SubCount = 1 << SubBits; // 128

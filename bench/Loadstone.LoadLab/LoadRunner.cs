@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Loadstone.LoadLab;
 
 /// <summary>The figures of one measured run of one client kind.</summary>
-public sealed class RunResult
+internal sealed class RunResult
 {
     public required string Kind { get; init; }
 
@@ -30,7 +30,7 @@ public sealed class RunResult
 /// A closed-loop load: a fixed number of workers, each sending its next request when the previous one ends, bounded
 /// by a duration and by a total request count.
 /// </summary>
-public static class LoadRunner
+internal static class LoadRunner
 {
     /// <summary>Sends requests; returns whether the request succeeded (a 2xx answer).</summary>
     public delegate ValueTask<bool> Send(CancellationToken cancellationToken);

@@ -9,7 +9,7 @@ namespace Loadstone.LoadLab;
 /// health checks, keep-alive to the backends, least-connections balancing, retries of failed attempts on another
 /// backend; started as a child process on a loopback port and stopped on dispose.
 /// </summary>
-public sealed class Peer : IAsyncDisposable
+internal sealed class Peer : IAsyncDisposable
 {
     private readonly string _directory;
     private Process? _process;

@@ -9,11 +9,11 @@ namespace Loadstone.LoadLab;
 /// The ratios against the direct client are paired: each round's figure over the direct client's figure of the same
 /// round (and condition), then the median of those ratios, so that drifts in the machine's load cancel out.
 /// </remarks>
-public sealed record Summary(string Condition, string Kind, int Rounds, double Rps, double RpsMin, double RpsMax, double P50Ms, double P99Ms,
+internal sealed record Summary(string Condition, string Kind, int Rounds, double Rps, double RpsMin, double RpsMax, double P50Ms, double P99Ms,
     double P999Ms, long Requests, long Errors, double RpsVsDirect, double P99VsDirect, IReadOnlyDictionary<string, double> Extra);
 
 /// <summary>Tables on stdout, CSV and JSON files, and plot data.</summary>
-public static class Report
+internal static class Report
 {
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
 

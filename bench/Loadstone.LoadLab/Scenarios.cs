@@ -5,7 +5,7 @@ using System.Globalization;
 namespace Loadstone.LoadLab;
 
 /// <summary>Scenarios 1 to 4: real backends in separate processes, real peers.</summary>
-public static class Scenarios
+internal static class Scenarios
 {
     private static readonly string[] s_peerNames = ["haproxy", "nginx"];
 

@@ -4,7 +4,7 @@ namespace Loadstone.LoadLab;
 /// A clock for the fleet simulator: time moves only when the simulator says so, and due timers fire on the
 /// simulator's thread as it passes them. Single-threaded by design.
 /// </summary>
-public sealed class VirtualTimeProvider : TimeProvider
+internal sealed class VirtualTimeProvider : TimeProvider
 {
     private readonly DateTimeOffset _start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private readonly List<VirtualTimer> _timers = [];

@@ -33,6 +33,9 @@ public sealed class EndpointState
     private int _windowRequests;
     private int _windowFailures;
 
+    /// <summary>The least latency a failed request is recorded with: 1 second.</summary>
+    internal static readonly TimeSpan FailureLatencyPenalty = TimeSpan.FromSeconds(1);
+
     internal EndpointState(Endpoint endpoint, TimeProvider timeProvider, TimeSpan decayTime, TimeSpan initialLatency,
         IOutcomeObserver? observer = null)
     {
@@ -64,7 +67,8 @@ public sealed class EndpointState
 
     /// <summary>
     /// The peak-sensitive moving average of latency (Finagle's peak EWMA): it jumps to a new peak at once and
-    /// decays towards recent values with the pool's <see cref="LoadBalancingOptions.LatencyDecayTime"/>.
+    /// decays towards recent values with the pool's <see cref="LoadBalancingOptions.LatencyDecayTime"/>. A failed request counts as
+    /// taking at least 1 second, so an endpoint that fails fast does not look fast.
     /// </summary>
     public TimeSpan Latency => TimeSpan.FromSeconds(LatencyCostTicks(_timeProvider.GetTimestamp()) / _timeProvider.TimestampFrequency);
 
@@ -128,7 +132,10 @@ public sealed class EndpointState
 
         Interlocked.Increment(ref _totalRequests);
         Interlocked.Increment(ref _windowRequests);
-        ObserveLatency(endTimestamp - startTimestamp, endTimestamp);
+        // A failure counts as at least FailureLatencyPenalty: a refused connection fails in microseconds, and would
+        // otherwise look like the fastest endpoint of all to latency-aware strategies.
+        var rtt = endTimestamp - startTimestamp;
+        ObserveLatency(outcome == RequestOutcome.Success ? rtt : Math.Max(rtt, (long)(FailureLatencyPenalty.TotalSeconds * _timeProvider.TimestampFrequency)), endTimestamp);
         if (outcome == RequestOutcome.Success)
         {
             // Write only when needed, so healthy traffic does not bounce the cache line between cores.

@@ -40,6 +40,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
     private DateTimeOffset _nextOutlierEvaluation;
     private ActiveHealthProber? _prober;
     private volatile PoolSnapshot _snapshot;
+    private bool _failOpenEpisode;
 
     /// <summary>Creates a pool without a container. Sources and health checks start on first use or on <see cref="InitializeAsync"/>.</summary>
     /// <param name="serviceName">The logical service name, e.g. <c>catalog</c>.</param>
@@ -576,17 +577,18 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         var after = BuildSnapshot(TimeProvider.GetUtcNow());
         _snapshot = after;
         _prober?.Sync(after.All);
-        if (after.FailOpen != before.FailOpen)
+        // An episode is an endpoint set that was healthy and stopped being so. A pool that starts with every endpoint
+        // awaiting its first probe routes to all of them too, but that is start-up, not an episode: no log, no count.
+        if (after.FailOpen && !_failOpenEpisode && after.All.Any(s => s.HealthReason != EndpointHealthReason.InitialHealthChecking))
         {
-            if (after.FailOpen)
-            {
-                Log.FailOpenStarted(_logger, ServiceName, after.HealthyCount, after.MemberCount);
-                LoadstoneMetrics.FailOpenEpisodes.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName));
-            }
-            else
-            {
-                Log.FailOpenEnded(_logger, ServiceName, after.HealthyCount, after.MemberCount);
-            }
+            _failOpenEpisode = true;
+            Log.FailOpenStarted(_logger, ServiceName, after.HealthyCount, after.MemberCount);
+            LoadstoneMetrics.FailOpenEpisodes.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName));
+        }
+        else if (!after.FailOpen && _failOpenEpisode)
+        {
+            _failOpenEpisode = false;
+            Log.FailOpenEnded(_logger, ServiceName, after.HealthyCount, after.MemberCount);
         }
 
         if (!SameMembers(before.All, after.All))

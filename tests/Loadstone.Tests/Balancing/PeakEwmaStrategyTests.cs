@@ -18,6 +18,34 @@ public sealed class PeakEwmaStrategyTests
     }
 
     [Fact]
+    public void Acquire_OneEndpointFailingFast_GetsLittleTraffic()
+    {
+        // A refused connection fails in no time; counted at its raw latency it would look like the best endpoint.
+        // Outlier detection off, so only the latency penalty can keep traffic away from the failing endpoint.
+        var time = new ManualTimeProvider();
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.PeakEwma, Random = new Random(1), TimeProvider = time };
+        options.HealthChecks.Passive.Enabled = false;
+        for (var e = 0; e < 3; e++)
+        {
+            options.Endpoints.Add(Picks.Address(e));
+        }
+
+        using var pool = new ServicePool("svc", options);
+        var counts = new int[3];
+        for (var i = 0; i < 600; i++)
+        {
+            var lease = pool.Acquire();
+            var index = Picks.IndexOf(pool, lease);
+            counts[index]++;
+            time.Advance(index == 0 ? TimeSpan.Zero : Fast);
+            lease.Complete(index == 0 ? RequestOutcome.ConnectionFailure : RequestOutcome.Success);
+        }
+
+        Assert.True(counts[0] <= 600 * 0.05, string.Join(",", counts));
+        Assert.True(pool.Endpoints[0].Latency >= TimeSpan.FromMilliseconds(500), pool.Endpoints[0].Latency.ToString());
+    }
+
+    [Fact]
     public void Acquire_PowerOfTwoChoicesWithOneSlowEndpoint_IgnoresLatency()
     {
         // The contrast: the same traffic through a latency-blind strategy gives the slow endpoint a full share.
