@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Loadstone.Dashboard;
 
-/// <summary>Keeps the library's log events (its state changes: ejections, fail-open, health) for the dashboard.</summary>
+/// <summary>
+/// Keeps the library's log events (its state changes: ejections, fail-open, health) for the dashboard. The scaling
+/// group's own logs are left out: its panel shows the same activities.
+/// </summary>
 internal sealed class EventFeed(DateTimeOffset start) : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _events = new();
@@ -15,7 +18,8 @@ internal sealed class EventFeed(DateTimeOffset start) : ILoggerProvider
     public IReadOnlyList<string> Latest(int count) => _events.Reverse().Take(count).Reverse().ToArray();
 
     public ILogger CreateLogger(string categoryName) =>
-        new Logger(this, categoryName.StartsWith("Loadstone", StringComparison.Ordinal));
+        new Logger(this, categoryName.StartsWith("Loadstone", StringComparison.Ordinal)
+            && !categoryName.StartsWith("Loadstone.ScalingGroup", StringComparison.Ordinal));
 
     public void Dispose()
     {

@@ -10,8 +10,9 @@ using Microsoft.Extensions.Logging;
 namespace Loadstone.Dashboard;
 
 /// <summary>
-/// One instance of the "catalog" service: a Kestrel server on 127.0.0.1 that the scenario slows down, breaks (500s),
-/// stops and starts again on the same port. Every path answers the same way, health checks included.
+/// One backend instance (of "catalog", or of "search" launched by the scaling group): a Kestrel server on 127.0.0.1
+/// that the scenario slows down, breaks (500s), stops and starts again on the same port. Every path answers the same
+/// way, health checks included.
 /// </summary>
 internal sealed class ScenarioBackend : IAsyncDisposable
 {
