@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 
 namespace Loadstone;
 
@@ -127,8 +126,6 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         }
     }
 
-    // Pooled: when the inner handler completes asynchronously, the state machine is reused rather than allocated.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HttpResponseMessage> SendWithRetriesAsync(ServicePool pool, Route route, HttpRequestMessage request, int pathStart,
         CancellationToken cancellationToken)
     {
@@ -204,7 +201,6 @@ public sealed class LoadBalancingHandler : DelegatingHandler
 
     /// <summary>Sends the request to the leased endpoint, completes the lease with the outcome, and restores the request.</summary>
     /// <remarks>A <see cref="ValueTask{TResult}"/>, so an inner handler that answers synchronously costs no task allocation.</remarks>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HttpResponseMessage> SendAttemptAsync(ServicePool pool, Route route, HttpRequestMessage request, EndpointLease lease,
         int pathStart, int attempt, TimeSpan? attemptTimeout, CancellationToken cancellationToken)
     {

@@ -8,9 +8,10 @@ namespace Loadstone.Tests.LoadLab;
 /// second against real backend processes (or in virtual time) and must produce a table and sane result files. It never
 /// asserts a speed. HAProxy and nginx are left out (--no-peers): CI machines do not have them.
 /// </summary>
+[Collection(nameof(LoadLabSmokeTests))]
 public sealed class LoadLabSmokeTests : IDisposable
 {
-    private static readonly string[] s_short = ["--short", "--no-peers", "--duration", "300ms", "--warmup", "100ms"];
+    private static readonly string[] s_short = ["--short", "--no-peers", "--duration", "1s", "--warmup", "100ms"];
 
     private readonly string _out = Directory.CreateTempSubdirectory("loadlab-smoke-").FullName;
 
@@ -104,3 +105,8 @@ public sealed class LoadLabSmokeTests : IDisposable
         return lines.Skip(1).Select(l => header.Zip(l.Split(',')).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal)).ToList();
     }
 }
+
+/// <summary>The lab's runs start backend processes and drive load: run them alone, after the parallel tests, so a busy
+/// machine cannot starve a client kind of its whole (short) run.</summary>
+[CollectionDefinition(nameof(LoadLabSmokeTests), DisableParallelization = true)]
+public sealed class LoadLabSmokeCollection;
