@@ -1,4 +1,5 @@
 using Loadstone.Scaling;
+using Loadstone.Tests;
 
 namespace Loadstone.ScalingSim;
 
