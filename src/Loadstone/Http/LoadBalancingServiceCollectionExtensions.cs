@@ -59,6 +59,7 @@ public static class LoadBalancingServiceCollectionExtensions
         services.AddOptions();
         services.TryAddSingleton<StrategyCatalog>(sp => new StrategyCatalog(sp.GetServices<StrategyRegistration>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoadBalancingOptions>, LoadBalancingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoadBalancingOptions>, RouteTargetsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoadBalancingOptions>, ConfigureFromConfiguration>());
         services.TryAddSingleton(sp => new ServicePoolRegistry(
             sp.GetServices<LoadBalancedServiceRegistration>(),

@@ -121,21 +121,29 @@ public sealed partial class ServicePoolRegistry : IDisposable
         }
     }
 
-    private void RefreshNames()
+    /// <summary>The services a container knows: registered in code, or configured under either schema.</summary>
+    internal static HashSet<string> KnownServiceNames(IEnumerable<string> registered, IConfiguration? configuration)
     {
-        var names = new HashSet<string>(_registeredNames, StringComparer.OrdinalIgnoreCase);
-        if (_configuration is not null)
+        var names = new HashSet<string>(registered, StringComparer.OrdinalIgnoreCase);
+        if (configuration is not null)
         {
-            foreach (var section in _configuration.GetSection(LoadBalancingConfiguration.ServicesSection).GetChildren())
+            foreach (var section in configuration.GetSection(LoadBalancingConfiguration.ServicesSection).GetChildren())
             {
                 names.Add(section.Key);
             }
 
-            foreach (var section in _configuration.GetSection(ServiceDiscoveryConfiguration.ServicesSection).GetChildren())
+            foreach (var section in configuration.GetSection(ServiceDiscoveryConfiguration.ServicesSection).GetChildren())
             {
                 names.Add(section.Key);
             }
         }
+
+        return names;
+    }
+
+    private void RefreshNames()
+    {
+        var names = KnownServiceNames(_registeredNames, _configuration);
 
         lock (_gate)
         {

@@ -106,6 +106,29 @@ public sealed class StartupValidationIntegrationTests
         }
     }
 
+    [Fact]
+    public async Task StartAsync_RouteToUnknownService_ThrowsNamingTheRuleAndTheTarget()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.5:8080",
+            [$"{Catalog}:Routes:0:Name"] = "canary",
+            [$"{Catalog}:Routes:0:Priority"] = "10",
+            [$"{Catalog}:Routes:0:Forward:Pools:0:Pool"] = "catalog",
+            [$"{Catalog}:Routes:0:Forward:Pools:0:Weight"] = "90",
+            [$"{Catalog}:Routes:0:Forward:Pools:1:Pool"] = "catalog-canry",
+            [$"{Catalog}:Routes:0:Forward:Pools:1:Weight"] = "10",
+            ["LoadBalancing:Services:catalog-canary:Endpoints:0"] = "http://10.0.0.9:8080",
+        };
+        using var host = BuildHost(settings);
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains(
+            "Service 'catalog': route 'canary' forwards to 'catalog-canry' (LoadBalancing:Services:catalog:Routes:0:Forward), which is not a configured service; known services: catalog, catalog-canary.",
+            ex.Message, StringComparison.Ordinal);
+    }
+
     private static IHost BuildHost(Dictionary<string, string?> settings)
     {
         // No defaults: no appsettings.json or environment variables from the machine running the tests.
