@@ -165,7 +165,8 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     private ServicePool SelectTarget(ServicePool pool, HttpRequestMessage request)
     {
         var table = pool.Routing!;
-        ulong? keyHash = pool.StickyRouter is { } sticky && sticky.TryGetKeyHash(request, out var hash) ? hash : null;
+        // The key is read only when some rule uses it: extracting and hashing it costs tens of nanoseconds.
+        ulong? keyHash = table.UsesGroupStickiness && pool.StickyRouter is { } sticky && sticky.TryGetKeyHash(request, out var hash) ? hash : null;
         var target = table.Route(request, pool.Random, keyHash);
         if (target == 0)
         {

@@ -20,7 +20,11 @@ internal sealed class RoutingTable
         _rules = rules;
         _needsHost = needsHost;
         _headerNames = headerNames;
+        UsesGroupStickiness = rules.Any(r => r.Stickiness is not null);
     }
+
+    /// <summary>Whether any rule keeps clients on a group, so the request's sticky key is worth reading. Set at build.</summary>
+    public bool UsesGroupStickiness { get; }
 
     /// <summary>The distinct target pools (service names); index 0 is the default pool, the service itself.</summary>
     public string[] Pools { get; }

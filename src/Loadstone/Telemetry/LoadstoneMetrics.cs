@@ -126,43 +126,35 @@ public static class LoadstoneMetrics
         _ => "unknown",
     };
 
-    private static IEnumerable<Measurement<int>> ObserveActive()
-    {
-        foreach (var pool in s_pools.Keys)
-        {
-            foreach (var state in pool.Endpoints)
-            {
-                yield return new Measurement<int>(state.ActiveRequests,
-                    new KeyValuePair<string, object?>(ServiceTag, pool.ServiceName),
-                    new KeyValuePair<string, object?>(EndpointTag, state.Endpoint.BaseAddress));
-            }
-        }
-    }
+    private static IEnumerable<Measurement<int>> ObserveActive() =>
+        PerEndpoint(static s => s.ActiveRequests, static _ => []);
 
-    private static IEnumerable<Measurement<int>> ObserveHealth()
-    {
-        foreach (var pool in s_pools.Keys)
-        {
-            foreach (var state in pool.Endpoints)
-            {
-                yield return new Measurement<int>(1,
-                    new KeyValuePair<string, object?>(ServiceTag, pool.ServiceName),
-                    new KeyValuePair<string, object?>(EndpointTag, state.Endpoint.BaseAddress),
-                    new KeyValuePair<string, object?>(HealthTag, state.Health.ToString()),
-                    new KeyValuePair<string, object?>(ReasonTag, state.HealthReason.ToString()));
-            }
-        }
-    }
+    private static IEnumerable<Measurement<int>> ObserveHealth() =>
+        PerEndpoint(static _ => 1, static s =>
+        [
+            new KeyValuePair<string, object?>(HealthTag, s.Health.ToString()),
+            new KeyValuePair<string, object?>(ReasonTag, s.HealthReason.ToString()),
+        ]);
 
-    private static IEnumerable<Measurement<double>> ObserveWeightFactor()
+    private static IEnumerable<Measurement<double>> ObserveWeightFactor() =>
+        PerEndpoint(static s => s.WeightFactor, static _ => []);
+
+    /// <summary>One measurement per endpoint of every live pool, tagged with service and endpoint plus any extra tags.</summary>
+    private static IEnumerable<Measurement<T>> PerEndpoint<T>(Func<EndpointState, T> value,
+        Func<EndpointState, KeyValuePair<string, object?>[]> extraTags)
+        where T : struct
     {
         foreach (var pool in s_pools.Keys)
         {
             foreach (var state in pool.Endpoints)
             {
-                yield return new Measurement<double>(state.WeightFactor,
-                    new KeyValuePair<string, object?>(ServiceTag, pool.ServiceName),
-                    new KeyValuePair<string, object?>(EndpointTag, state.Endpoint.BaseAddress));
+                KeyValuePair<string, object?>[] tags =
+                [
+                    new(ServiceTag, pool.ServiceName),
+                    new(EndpointTag, state.Endpoint.BaseAddress),
+                    .. extraTags(state),
+                ];
+                yield return new Measurement<T>(value(state), tags);
             }
         }
     }
