@@ -13,7 +13,7 @@ internal static class Pools
         for (var i = 0; i < count; i++)
         {
             var weight = weighted ? (i % 10) + 1 : 1;
-            options.Endpoints.Add(new Endpoint($"http://10.0.{i / 250}.{(i % 250) + 1}:8080", weight: weight));
+            options.Endpoints.Add(new LoadBalancedEndpoint($"http://10.0.{i / 250}.{(i % 250) + 1}:8080", weight: weight));
         }
 
         var pool = new ServicePool(serviceName, options);

@@ -65,7 +65,7 @@ internal sealed class ClientKind : IAsyncDisposable
         var options = new LoadBalancingOptions { Strategy = strategy };
         foreach (var b in backends)
         {
-            options.Endpoints.Add(new Endpoint(b.Address, zone: b.Zone));
+            options.Endpoints.Add(new LoadBalancedEndpoint(b.Address, zone: b.Zone));
         }
 
         configure?.Invoke(options);

@@ -79,7 +79,7 @@ internal static class FleetSimulation
         var (buildMs, rebuildMs, rebuildMax, perEndpoint, poolPerEndpoint, allocPerEndpoint) = SnapshotAndMemory(n, o.Short ? 5 : 21);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  pool construction with {n} endpoints: {buildMs:0.00} ms (validation and first snapshot)"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  snapshot rebuild after a membership change (source fires → new snapshot visible): median {rebuildMs:0.00} ms, max {rebuildMax:0.00} ms"));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  memory retained per endpoint: {perEndpoint:0} B in all (Endpoint + pool state), {poolPerEndpoint:0} B of it the pool's; {allocPerEndpoint:0} B allocated per endpoint while building"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  memory retained per endpoint: {perEndpoint:0} B in all (LoadBalancedEndpoint + pool state), {poolPerEndpoint:0} B of it the pool's; {allocPerEndpoint:0} B allocated per endpoint while building"));
 
         Directory.CreateDirectory(outDir);
         File.WriteAllText(Path.Combine(outDir, "fleet.csv"), csv.ToString());
@@ -109,7 +109,7 @@ internal static class FleetSimulation
         options.Retries.Enabled = false;
         for (var i = 0; i < n; i++)
         {
-            options.Endpoints.Add(new Endpoint(Address(i)));
+            options.Endpoints.Add(new LoadBalancedEndpoint(Address(i)));
         }
 
         using var pool = new ServicePool("fleet", options);
@@ -206,7 +206,7 @@ internal static class FleetSimulation
         options.Retries.Enabled = false;
         for (var i = 0; i < size; i++)
         {
-            options.Endpoints.Add(new Endpoint(Address(i)));
+            options.Endpoints.Add(new LoadBalancedEndpoint(Address(i)));
         }
 
         using var pool = new ServicePool("cost", options);
@@ -255,7 +255,7 @@ internal static class FleetSimulation
     {
         // Memory: endpoints alone, then the pool over them, both kept alive; full GCs around each step.
         var before = GC.GetTotalMemory(forceFullCollection: true);
-        var endpoints = Enumerable.Range(0, n).Select(i => new Endpoint(Address(i))).ToArray();
+        var endpoints = Enumerable.Range(0, n).Select(i => new LoadBalancedEndpoint(Address(i))).ToArray();
         var withEndpoints = GC.GetTotalMemory(forceFullCollection: true);
         var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.PowerOfTwoChoices };
         options.Retries.Enabled = false;
@@ -283,7 +283,7 @@ internal static class FleetSimulation
         sourced.EndpointSources.Add(source);
         using var live = new ServicePool("rebuild", sourced);
         live.InitializeAsync().GetAwaiter().GetResult();
-        var extra = new Endpoint(Address(n));
+        var extra = new LoadBalancedEndpoint(Address(n));
         var times = new List<double>();
         for (var r = 0; r < rebuilds; r++)
         {
@@ -307,18 +307,18 @@ internal static class FleetSimulation
     }
 
     /// <summary>An endpoint source the simulator changes by hand.</summary>
-    private sealed class TriggeredSource(Endpoint[] initial) : IEndpointSource
+    private sealed class TriggeredSource(LoadBalancedEndpoint[] initial) : IEndpointSource
     {
-        private IReadOnlyList<Endpoint> _endpoints = initial;
+        private IReadOnlyList<LoadBalancedEndpoint> _endpoints = initial;
         private CancellationTokenSource _change = new();
 
         public string Name => "lab";
 
-        public ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken) => new(Volatile.Read(ref _endpoints));
+        public ValueTask<IReadOnlyList<LoadBalancedEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken) => new(Volatile.Read(ref _endpoints));
 
         public IChangeToken? GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _change).Token);
 
-        public void Set(IReadOnlyList<Endpoint> endpoints)
+        public void Set(IReadOnlyList<LoadBalancedEndpoint> endpoints)
         {
             Volatile.Write(ref _endpoints, endpoints);
             var old = Interlocked.Exchange(ref _change, new CancellationTokenSource());

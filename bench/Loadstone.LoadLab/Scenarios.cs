@@ -248,7 +248,7 @@ internal static class Scenarios
             return;
         }
 
-        var id = new Endpoint(backend.Address).Id;
+        var id = new LoadBalancedEndpoint(backend.Address).Id;
         var sw = Stopwatch.StartNew();
         while (sw.Elapsed < limit)
         {

@@ -27,7 +27,7 @@ internal sealed class KestrelInstanceLauncher(string prefix) : IInstanceLauncher
         var backend = await ScenarioBackend.StartAsync(name, zone ?? "-").ConfigureAwait(false);
         backend.Latency = Latency;
         _backends[backend.Address] = backend;
-        return new LaunchedInstance(name, new Endpoint(backend.Address, zone), zone, LaunchTemplateVersion, backend);
+        return new LaunchedInstance(name, new LoadBalancedEndpoint(backend.Address, zone), zone, LaunchTemplateVersion, backend);
     }
 
     public async ValueTask StopAsync(LaunchedInstance instance, CancellationToken cancellationToken) =>

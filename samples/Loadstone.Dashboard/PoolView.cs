@@ -59,7 +59,7 @@ internal sealed class PoolView(string service, ServicePool pool, Func<IEnumerabl
             var share = _shares.GetValueOrDefault(e.Endpoint.Id);
             var color = e.Health switch
             {
-                EndpointHealth.Healthy or EndpointHealth.Unavailable => "green",
+                EndpointHealth.Healthy or EndpointHealth.Unchecked => "green",
                 EndpointHealth.Initial or EndpointHealth.Draining => "yellow",
                 _ => "red",
             };

@@ -43,7 +43,7 @@ internal sealed class DemoBackend : IAsyncDisposable
     public int StatusCode { get; set; } = 200;
 
     /// <summary>The endpoint a client registers for this instance.</summary>
-    public Endpoint ToEndpoint() => new(Address, Zone, Weight);
+    public LoadBalancedEndpoint ToEndpoint() => new(Address, Zone, Weight);
 
     public static async Task<DemoBackend> StartAsync(string name, string zone, int weight, TimeSpan latency)
     {

@@ -61,7 +61,7 @@ public sealed class LoadBalancingOptions
     public TimeSpan InitialLatency { get; set; } = DefaultInitialLatency;
 
     /// <summary>Active and passive health checks and fail-open.</summary>
-    public HealthCheckOptions HealthChecks { get; set; } = new();
+    public EndpointHealthCheckOptions HealthChecks { get; set; } = new();
 
     /// <summary>How newly healthy endpoints ramp up. Off by default.</summary>
     public SlowStartOptions SlowStart { get; set; } = new();

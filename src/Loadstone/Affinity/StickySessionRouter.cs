@@ -31,7 +31,7 @@ internal sealed class StickySessionRouter
     /// Control plane: the lookup structures for a new candidate list (the routable endpoints, in candidate order).
     /// O(M) for the Maglev table (M ≥ 65,537); call it when the candidates change, not per request.
     /// </summary>
-    /// <param name="endpointIds">The candidates' <see cref="Endpoint.Id"/>s, in candidate order; not empty.</param>
+    /// <param name="endpointIds">The candidates' <see cref="LoadBalancedEndpoint.Id"/>s, in candidate order; not empty.</param>
     /// <param name="weights">Their weights, or <see langword="null"/> for equal weights.</param>
     public StickyCandidates Prepare(IReadOnlyList<string> endpointIds, IReadOnlyList<double>? weights = null)
     {

@@ -89,11 +89,11 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration) :
         }
     }
 
-    private static Endpoint ReadEndpoint(IConfigurationSection entry)
+    private static LoadBalancedEndpoint ReadEndpoint(IConfigurationSection entry)
     {
         if (entry.Value is { } plain)
         {
-            return new Endpoint(plain);
+            return new LoadBalancedEndpoint(plain);
         }
 
         var address = entry["Address"];
@@ -102,17 +102,17 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration) :
             throw new FormatException("the endpoint has no Address; write either the URI itself or an object with Address, Zone, Weight, Name and Metadata.");
         }
 
-        var weight = Endpoint.DefaultWeight;
+        var weight = LoadBalancedEndpoint.DefaultWeight;
         if (entry["Weight"] is { } weightText
             && !int.TryParse(weightText, NumberStyles.Integer, CultureInfo.InvariantCulture, out weight))
         {
-            throw new FormatException($"Weight '{weightText}' is not a whole number from {Endpoint.MinWeight} to {Endpoint.MaxWeight}.");
+            throw new FormatException($"Weight '{weightText}' is not a whole number from {LoadBalancedEndpoint.MinWeight} to {LoadBalancedEndpoint.MaxWeight}.");
         }
 
         var metadata = entry.GetSection("Metadata").GetChildren()
             .Where(c => c.Value is not null)
             .ToDictionary(c => c.Key, c => c.Value!, StringComparer.Ordinal);
-        return new Endpoint(address, entry["Zone"], weight, metadata, entry["Name"]);
+        return new LoadBalancedEndpoint(address, entry["Zone"], weight, metadata, entry["Name"]);
     }
 
     private static string FirstSentence(string message)

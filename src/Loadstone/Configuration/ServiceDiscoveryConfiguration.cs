@@ -91,7 +91,7 @@ internal static class ServiceDiscoveryConfiguration
 
         try
         {
-            options.Endpoints.Add(new Endpoint(hasScheme ? text : $"{scheme}://{text}", name: endpointName));
+            options.Endpoints.Add(new LoadBalancedEndpoint(hasScheme ? text : $"{scheme}://{text}", name: endpointName));
         }
         catch (ArgumentException ex)
         {

@@ -7,7 +7,7 @@ public static class EndpointSource
 {
     /// <summary>A source whose endpoints never change.</summary>
     /// <param name="endpoints">The endpoints.</param>
-    public static IEndpointSource Static(params IEnumerable<Endpoint> endpoints)
+    public static IEndpointSource Static(params IEnumerable<LoadBalancedEndpoint> endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         return new StaticEndpointSource(endpoints.ToArray());
@@ -23,7 +23,7 @@ public static class EndpointSource
     /// <param name="timeProvider">The clock for the interval; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     public static IEndpointSource FromDelegate(
         string name,
-        Func<CancellationToken, ValueTask<IEnumerable<Endpoint>>> resolve,
+        Func<CancellationToken, ValueTask<IEnumerable<LoadBalancedEndpoint>>> resolve,
         TimeSpan refreshInterval,
         TimeProvider? timeProvider = null)
     {
@@ -33,24 +33,24 @@ public static class EndpointSource
         return new PollingEndpointSource(name, resolve, refreshInterval, timeProvider ?? TimeProvider.System);
     }
 
-    private sealed class StaticEndpointSource(Endpoint[] endpoints) : IEndpointSource
+    private sealed class StaticEndpointSource(LoadBalancedEndpoint[] endpoints) : IEndpointSource
     {
         public string Name => "static";
 
-        public ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken) => new(endpoints);
+        public ValueTask<IReadOnlyList<LoadBalancedEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken) => new(endpoints);
 
         public IChangeToken? GetChangeToken() => null;
     }
 
     private sealed class PollingEndpointSource(
         string name,
-        Func<CancellationToken, ValueTask<IEnumerable<Endpoint>>> resolve,
+        Func<CancellationToken, ValueTask<IEnumerable<LoadBalancedEndpoint>>> resolve,
         TimeSpan interval,
         TimeProvider timeProvider) : IEndpointSource
     {
         public string Name => name;
 
-        public async ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken) =>
+        public async ValueTask<IReadOnlyList<LoadBalancedEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken) =>
             (await resolve(cancellationToken).ConfigureAwait(false)).ToArray();
 
         public IChangeToken GetChangeToken() =>
@@ -65,13 +65,13 @@ public static class EndpointSource
 public sealed class DynamicEndpointSource : IEndpointSource
 {
     private readonly Lock _gate = new();
-    private IReadOnlyList<Endpoint> _endpoints;
+    private IReadOnlyList<LoadBalancedEndpoint> _endpoints;
     private CancellationTokenSource _changed = new();
 
     /// <summary>Creates the source.</summary>
     /// <param name="name">A short description for logs.</param>
     /// <param name="initial">The endpoints to start with; may be empty if <see cref="Update"/> will follow.</param>
-    public DynamicEndpointSource(string name, IEnumerable<Endpoint>? initial = null)
+    public DynamicEndpointSource(string name, IEnumerable<LoadBalancedEndpoint>? initial = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         Name = name;
@@ -88,11 +88,11 @@ public sealed class DynamicEndpointSource : IEndpointSource
     public bool AllowsEmpty { get; init; }
 
     /// <summary>The endpoints most recently given.</summary>
-    public IReadOnlyList<Endpoint> Current => Volatile.Read(ref _endpoints);
+    public IReadOnlyList<LoadBalancedEndpoint> Current => Volatile.Read(ref _endpoints);
 
     /// <summary>Replaces the endpoints and notifies the pools that use this source.</summary>
     /// <param name="endpoints">The new set. An empty set or one with duplicates is rejected by the pool, which keeps the last good set.</param>
-    public void Update(IEnumerable<Endpoint> endpoints)
+    public void Update(IEnumerable<LoadBalancedEndpoint> endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         CancellationTokenSource previous;
@@ -107,7 +107,7 @@ public sealed class DynamicEndpointSource : IEndpointSource
     }
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken) => new(Current);
+    public ValueTask<IReadOnlyList<LoadBalancedEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken) => new(Current);
 
     /// <inheritdoc />
     public IChangeToken GetChangeToken()

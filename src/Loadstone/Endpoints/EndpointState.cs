@@ -36,7 +36,7 @@ public sealed class EndpointState
     /// <summary>The least latency a failed request is recorded with: 1 second.</summary>
     internal static readonly TimeSpan FailureLatencyPenalty = TimeSpan.FromSeconds(1);
 
-    internal EndpointState(Endpoint endpoint, TimeProvider timeProvider, TimeSpan decayTime, TimeSpan initialLatency,
+    internal EndpointState(LoadBalancedEndpoint endpoint, TimeProvider timeProvider, TimeSpan decayTime, TimeSpan initialLatency,
         IOutcomeObserver? observer = null)
     {
         Endpoint = endpoint;
@@ -48,7 +48,7 @@ public sealed class EndpointState
     }
 
     /// <summary>The endpoint this state belongs to.</summary>
-    public Endpoint Endpoint { get; internal set; }
+    public LoadBalancedEndpoint Endpoint { get; internal set; }
 
     /// <summary>The endpoint's state, like an ALB target's.</summary>
     public EndpointHealth Health { get; internal set; }
@@ -116,7 +116,7 @@ public sealed class EndpointState
     /// <summary>Whether the endpoint was routable at the last snapshot, to see it become routable (for slow start).</summary>
     internal bool WasRoutable { get; set; }
 
-    internal bool IsRoutable => Health is EndpointHealth.Healthy or EndpointHealth.Unavailable;
+    internal bool IsRoutable => Health is EndpointHealth.Healthy or EndpointHealth.Unchecked;
 
     // ---- Request path. ----
 

@@ -29,12 +29,12 @@ internal static class EndpointValidation
     }
 
     public static string? ValidateWeight(int weight) =>
-        weight is < Endpoint.MinWeight or > Endpoint.MaxWeight
-            ? $"weight {weight} is outside the range {Endpoint.MinWeight}-{Endpoint.MaxWeight}."
+        weight is < LoadBalancedEndpoint.MinWeight or > LoadBalancedEndpoint.MaxWeight
+            ? $"weight {weight} is outside the range {LoadBalancedEndpoint.MinWeight}-{LoadBalancedEndpoint.MaxWeight}."
             : null;
 
     /// <summary>Checks a whole set: not empty, no duplicates. Returns every problem found.</summary>
-    public static List<string> ValidateSet(string serviceName, IReadOnlyList<Endpoint> endpoints, bool allowEmpty = false)
+    public static List<string> ValidateSet(string serviceName, IReadOnlyList<LoadBalancedEndpoint> endpoints, bool allowEmpty = false)
     {
         var problems = new List<string>();
         if (endpoints.Count == 0 && !allowEmpty)

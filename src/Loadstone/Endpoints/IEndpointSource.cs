@@ -18,7 +18,7 @@ public interface IEndpointSource
 
     /// <summary>Resolves the current endpoints.</summary>
     /// <param name="cancellationToken">Cancelled when the pool is disposed.</param>
-    ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<LoadBalancedEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken);
 
     /// <summary>A token that fires when the endpoints may have changed, or <see langword="null"/> if they never do.</summary>
     IChangeToken? GetChangeToken();

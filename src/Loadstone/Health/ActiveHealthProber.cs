@@ -106,7 +106,7 @@ internal sealed class ActiveHealthProber : IDisposable
         return options.Interval * (1 + jitter);
     }
 
-    private Uri ProbeUri(Endpoint endpoint)
+    private Uri ProbeUri(LoadBalancedEndpoint endpoint)
     {
         var builder = new UriBuilder(endpoint.Address);
         if (_options.Port is { } port)

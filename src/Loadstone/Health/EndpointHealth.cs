@@ -18,8 +18,11 @@ public enum EndpointHealth
     /// <summary>Removed and drained: no longer part of the pool (seen only in a status taken as it leaves).</summary>
     Unused,
 
-    /// <summary>Active health checks are disabled; the endpoint gets traffic unless outlier detection ejects it.</summary>
-    Unavailable,
+    /// <summary>
+    /// Serving traffic without active health checks, which are off for the pool; outlier detection can still eject it.
+    /// An ALB reports such a target as <c>unavailable</c>; here it is routable, so the name says what it is.
+    /// </summary>
+    Unchecked,
 }
 
 /// <summary>Why an endpoint is in its <see cref="EndpointHealth"/> state, like an ALB target's reason code.</summary>
@@ -58,6 +61,6 @@ public enum EndpointHealthReason
     /// <summary>Unused: removed and drained.</summary>
     NotRegistered,
 
-    /// <summary>Unavailable: active health checks are disabled.</summary>
+    /// <summary>Unchecked: active health checks are disabled.</summary>
     HealthChecksDisabled,
 }

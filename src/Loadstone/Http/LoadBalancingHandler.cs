@@ -247,7 +247,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         }
     }
 
-    private static bool Rewrite(Route route, HttpRequestMessage request, Endpoint endpoint, Uri original, int pathStart)
+    private static bool Rewrite(Route route, HttpRequestMessage request, LoadBalancedEndpoint endpoint, Uri original, int pathStart)
     {
         request.RequestUri = new Uri(string.Concat(endpoint.BaseAddress, original.OriginalString.AsSpan(pathStart)));
         // Read per request, so a configuration reload of UseServiceNameAsHost applies at once.

@@ -22,7 +22,7 @@ public readonly struct EndpointLease
     }
 
     /// <summary>The chosen endpoint.</summary>
-    public Endpoint Endpoint => _state.Endpoint;
+    public LoadBalancedEndpoint Endpoint => _state.Endpoint;
 
     /// <summary>The live state of the chosen endpoint.</summary>
     public EndpointState State => _state;

@@ -118,9 +118,9 @@ internal sealed class EndpointFilter(string? endpointName, string[] schemePrefer
     /// <summary>Schemes in order of preference; a single null entry means any scheme.</summary>
     public string?[] SchemePreference { get; } = schemePreference.Length == 0 ? s_anyScheme : schemePreference;
 
-    public bool Matches(Endpoint endpoint) => SchemePreference.Any(s => Matches(endpoint, s));
+    public bool Matches(LoadBalancedEndpoint endpoint) => SchemePreference.Any(s => Matches(endpoint, s));
 
-    public bool Matches(Endpoint endpoint, string? scheme) =>
+    public bool Matches(LoadBalancedEndpoint endpoint, string? scheme) =>
         string.Equals(endpoint.Name, EndpointName, StringComparison.OrdinalIgnoreCase)
         && (scheme is null || string.Equals(endpoint.Address.Scheme, scheme, StringComparison.OrdinalIgnoreCase));
 }

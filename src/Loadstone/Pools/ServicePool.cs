@@ -32,7 +32,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
 
     private LoadBalancingOptions _options;
     private ILoadBalancingStrategy _strategy;
-    private IReadOnlyList<Endpoint>?[] _sourceEndpoints;
+    private IReadOnlyList<LoadBalancedEndpoint>?[] _sourceEndpoints;
     private bool[] _sourceAnswered;
     private int _sourcesPending;
     private int _started;
@@ -69,7 +69,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         StickyRouter = options.StickySessions.IsEnabled ? new StickySessionRouter(serviceName, options.StickySessions, TimeProvider) : null;
         Routing = options.Routes.Count > 0 ? RoutingTable.Build(serviceName, options.Routes, TimeProvider) : null;
         _strategy = Compose(strategies.Create(options, new StrategyContext(serviceName, Random, TimeProvider)), options);
-        _sourceEndpoints = new IReadOnlyList<Endpoint>?[options.EndpointSources.Count];
+        _sourceEndpoints = new IReadOnlyList<LoadBalancedEndpoint>?[options.EndpointSources.Count];
         _sourceAnswered = new bool[options.EndpointSources.Count];
         Retry = options.Retries.Enabled ? new RetryExecutor(options.Retries, TimeProvider) : null;
         lock (_gate)
@@ -428,7 +428,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         {
             // Switched on: endpoints keep their traffic until probes say otherwise. Switched off: Unavailable.
             state.ProbeSuccesses = state.ProbeFailures = 0;
-            state.ActiveHealth = active.Enabled ? EndpointHealth.Healthy : EndpointHealth.Unavailable;
+            state.ActiveHealth = active.Enabled ? EndpointHealth.Healthy : EndpointHealth.Unchecked;
             state.ActiveReason = active.Enabled ? EndpointHealthReason.None : EndpointHealthReason.HealthChecksDisabled;
         }
 
@@ -608,7 +608,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         // Endpoints registered while none is healthy (a pool starting up) become healthy together, as far as slow start goes.
         var anyHealthy = _states.Values.Any(s => s.IsRoutable);
 
-        void Add(Endpoint endpoint)
+        void Add(LoadBalancedEndpoint endpoint)
         {
             if (!seen.Add(endpoint.Id))
             {
@@ -628,7 +628,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             {
                 state = new EndpointState(endpoint, TimeProvider, options.LatencyDecayTime, options.InitialLatency, this)
                 {
-                    ActiveHealth = options.HealthChecks.Active.Enabled ? EndpointHealth.Initial : EndpointHealth.Unavailable,
+                    ActiveHealth = options.HealthChecks.Active.Enabled ? EndpointHealth.Initial : EndpointHealth.Unchecked,
                     ActiveReason = options.HealthChecks.Active.Enabled ? EndpointHealthReason.InitialHealthChecking : EndpointHealthReason.HealthChecksDisabled,
                     SkipsFirstSlowStart = !anyHealthy,
                 };

@@ -63,7 +63,7 @@ public sealed record ServicePoolStatus(string ServiceName, string Strategy, bool
 /// <param name="Ejections">How many times outlier detection has ejected it.</param>
 /// <param name="EjectedUntil">When the current ejection ends; <see langword="null"/> when not ejected.</param>
 public readonly record struct EndpointStatus(
-    Endpoint Endpoint,
+    LoadBalancedEndpoint Endpoint,
     EndpointHealth Health,
     EndpointHealthReason Reason,
     int ActiveRequests,

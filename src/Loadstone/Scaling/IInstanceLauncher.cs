@@ -57,7 +57,7 @@ public sealed class LaunchedInstance
     /// <param name="zone">The zone the instance runs in, or <see langword="null"/>.</param>
     /// <param name="launchTemplateVersion">The launcher's version that started it.</param>
     /// <param name="handle">Anything the launcher needs to stop it later (a process, a VM id).</param>
-    public LaunchedInstance(string id, Endpoint endpoint, string? zone, int launchTemplateVersion, object? handle = null)
+    public LaunchedInstance(string id, LoadBalancedEndpoint endpoint, string? zone, int launchTemplateVersion, object? handle = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -72,7 +72,7 @@ public sealed class LaunchedInstance
     public string Id { get; }
 
     /// <summary>Where the instance listens.</summary>
-    public Endpoint Endpoint { get; }
+    public LoadBalancedEndpoint Endpoint { get; }
 
     /// <summary>The zone the instance runs in, or <see langword="null"/>.</summary>
     public string? Zone { get; }

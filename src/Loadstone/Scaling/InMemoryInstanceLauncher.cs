@@ -63,7 +63,7 @@ public sealed class InMemoryInstanceLauncher : IInstanceLauncher
 
         Interlocked.Exchange(ref _failures, 0);
         var id = $"mem-{n}";
-        var endpoint = new Endpoint($"http://{zone ?? "instance"}-{n}.invalid:8080", zone);
+        var endpoint = new LoadBalancedEndpoint($"http://{zone ?? "instance"}-{n}.invalid:8080", zone);
         var instance = new LaunchedInstance(id, endpoint, zone, LaunchTemplateVersion);
         _running[id] = instance;
         return new ValueTask<LaunchedInstance>(instance);

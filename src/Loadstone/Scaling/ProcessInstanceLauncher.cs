@@ -112,7 +112,7 @@ public sealed partial class ProcessInstanceLauncher : IInstanceLauncher, IDispos
         }
 
         Log.Launched(_logger, id, process.Id, address.ToString(), zone ?? "");
-        return new LaunchedInstance(id, new Endpoint(address, zone), zone, _options.LaunchTemplateVersion, process);
+        return new LaunchedInstance(id, new LoadBalancedEndpoint(address, zone), zone, _options.LaunchTemplateVersion, process);
     }
 
     /// <inheritdoc />

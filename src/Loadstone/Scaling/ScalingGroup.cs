@@ -45,7 +45,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
     private ITimer? _timer;
     private ServicePool? _pool;
     private bool _useBalancerHealth;
-    private Endpoint[] _published = [];
+    private LoadBalancedEndpoint[] _published = [];
     private int _min;
     private int _max;
     private int _desired;

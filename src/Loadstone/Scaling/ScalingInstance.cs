@@ -87,7 +87,7 @@ public sealed class ScalingInstance
     public LaunchedInstance? Launched { get; internal set; }
 
     /// <summary>Its endpoint; <see langword="null"/> while <see cref="ScalingInstanceState.Pending"/>.</summary>
-    public Endpoint? Endpoint => Launched?.Endpoint;
+    public LoadBalancedEndpoint? Endpoint => Launched?.Endpoint;
 
     internal bool IsReplacement { get; set; }
 

@@ -94,7 +94,7 @@ public sealed class SubsetInstanceLauncher : IInstanceLauncher, IDisposable
     /// <summary>Stops watching the fleet.</summary>
     public void Dispose() => _subscription.Dispose();
 
-    private async Task<IReadOnlyList<Endpoint>> RefreshAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<LoadBalancedEndpoint>> RefreshAsync(CancellationToken cancellationToken)
     {
         var fleet = await _fleet.GetEndpointsAsync(cancellationToken).ConfigureAwait(false);
         lock (_gate)

@@ -18,7 +18,7 @@ public static class LoadstoneActivitySource
     internal static readonly ActivitySource Source = new(Name, typeof(LoadstoneActivitySource).Assembly.GetName().Version?.ToString());
 
     /// <summary>Starts an attempt's activity when someone listens; otherwise returns null at the cost of one check.</summary>
-    internal static Activity? StartAttempt(ServicePool pool, Endpoint endpoint, int attempt, bool failingOpen)
+    internal static Activity? StartAttempt(ServicePool pool, LoadBalancedEndpoint endpoint, int attempt, bool failingOpen)
     {
         if (!Source.HasListeners())
         {

@@ -293,7 +293,7 @@ public sealed class MetricsAllocationEndToEndTests
         string[] zones = ["a", "a", "b", "b", "b", "b"];
         for (var i = 0; i < zones.Length; i++)
         {
-            options.Endpoints.Add(new Endpoint($"http://10.0.0.{i + 1}:8080", zones[i]));
+            options.Endpoints.Add(new LoadBalancedEndpoint($"http://10.0.0.{i + 1}:8080", zones[i]));
         }
 
         options.Zones.Mode = ZoneRoutingMode.PerZone;

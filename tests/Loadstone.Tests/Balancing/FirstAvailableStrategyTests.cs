@@ -32,7 +32,7 @@ public sealed class FirstAvailableStrategyTests
     public async Task Acquire_CodeEndpointAndSourceEndpoint_CodeEndpointFirst()
     {
         var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.FirstAvailable };
-        options.EndpointSources.Add(EndpointSource.Static(new Endpoint(Picks.Address(1))));
+        options.EndpointSources.Add(EndpointSource.Static(new LoadBalancedEndpoint(Picks.Address(1))));
         options.Endpoints.Add(Picks.Address(0));
         using var pool = new ServicePool("svc", options);
         await pool.InitializeAsync();

@@ -21,7 +21,7 @@ public sealed class WeightedRoundRobinStrategyTests
     [Fact]
     public void Acquire_LargestWeights_ExactOverEveryCycle()
     {
-        int[] weights = [Endpoint.MaxWeight, Endpoint.MaxWeight - 1, 1, 7_919];
+        int[] weights = [LoadBalancedEndpoint.MaxWeight, LoadBalancedEndpoint.MaxWeight - 1, 1, 7_919];
         using var pool = Picks.Pool(LoadBalancingStrategies.WeightedRoundRobin, 1, weights);
 
         var sequence = Picks.Sequence(pool, weights.Sum() * 3);

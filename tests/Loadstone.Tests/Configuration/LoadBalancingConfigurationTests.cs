@@ -28,7 +28,7 @@ public sealed class LoadBalancingConfigurationTests
             e =>
             {
                 Assert.Equal("http://10.0.0.1:8080", e.BaseAddress);
-                Assert.Equal((null, Endpoint.DefaultWeight, (string?)null), (e.Zone, e.Weight, e.Name));
+                Assert.Equal((null, LoadBalancedEndpoint.DefaultWeight, (string?)null), (e.Zone, e.Weight, e.Name));
             },
             e =>
             {

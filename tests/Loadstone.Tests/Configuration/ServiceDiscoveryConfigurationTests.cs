@@ -22,7 +22,7 @@ public sealed class ServiceDiscoveryConfigurationTests
 
         Assert.Empty(options.ConfigurationProblems);
         var endpoint = Assert.Single(options.Endpoints);
-        Assert.Equal(new Endpoint(expected).Id, endpoint.Id);
+        Assert.Equal(new LoadBalancedEndpoint(expected).Id, endpoint.Id);
         Assert.Null(endpoint.Name);
     }
 

@@ -5,9 +5,9 @@ namespace Loadstone.Tests.Endpoints;
 public sealed class DynamicEndpointSourceTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-    private static readonly Endpoint A = new("http://10.0.0.1:8080");
-    private static readonly Endpoint B = new("http://10.0.0.2:8080");
-    private static readonly Endpoint C = new("http://10.0.0.3:8080");
+    private static readonly LoadBalancedEndpoint A = new("http://10.0.0.1:8080");
+    private static readonly LoadBalancedEndpoint B = new("http://10.0.0.2:8080");
+    private static readonly LoadBalancedEndpoint C = new("http://10.0.0.3:8080");
 
     [Fact]
     public async Task InitializeAsync_InitialEndpoints_InThePool()
@@ -31,7 +31,7 @@ public sealed class DynamicEndpointSourceTests
 
         Assert.True(SpinWait.SpinUntil(() => Members(pool).SequenceEqual([B, C]), Wait), string.Join(" ", Members(pool)));
         var picked = Enumerable.Range(0, 10).Select(_ => Pick(pool)).ToHashSet();
-        Assert.Equal(new HashSet<Endpoint> { B, C }, picked);
+        Assert.Equal(new HashSet<LoadBalancedEndpoint> { B, C }, picked);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class DynamicEndpointSourceTests
         using var pool = Pool(source, logs: logs);
         await pool.InitializeAsync();
 
-        source.Update([C, new Endpoint("HTTP://10.0.0.3:8080/"), A]);
+        source.Update([C, new LoadBalancedEndpoint("HTTP://10.0.0.3:8080/"), A]);
 
         Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
         Assert.Equal([A, B], Members(pool));
@@ -219,9 +219,9 @@ public sealed class DynamicEndpointSourceTests
         return new ServicePool("svc", options, logs);
     }
 
-    private static Endpoint[] Members(ServicePool pool) => pool.Endpoints.Select(e => e.Endpoint).ToArray();
+    private static LoadBalancedEndpoint[] Members(ServicePool pool) => pool.Endpoints.Select(e => e.Endpoint).ToArray();
 
-    private static Endpoint Pick(ServicePool pool)
+    private static LoadBalancedEndpoint Pick(ServicePool pool)
     {
         var lease = pool.Acquire();
         lease.Complete(RequestOutcome.Success);
@@ -229,18 +229,18 @@ public sealed class DynamicEndpointSourceTests
     }
 
     /// <summary>A source whose answer (or failure) the test sets, with a change signal it fires by hand.</summary>
-    private sealed class ScriptedSource(IReadOnlyList<Endpoint> endpoints) : IEndpointSource
+    private sealed class ScriptedSource(IReadOnlyList<LoadBalancedEndpoint> endpoints) : IEndpointSource
     {
         private CancellationTokenSource _changed = new();
 
-        public IReadOnlyList<Endpoint> Endpoints { get; set; } = endpoints;
+        public IReadOnlyList<LoadBalancedEndpoint> Endpoints { get; set; } = endpoints;
 
         public Exception? Fail { get; set; }
 
         public string Name => "scripted";
 
-        public ValueTask<IReadOnlyList<Endpoint>> GetEndpointsAsync(CancellationToken cancellationToken) =>
-            Fail is { } failure ? ValueTask.FromException<IReadOnlyList<Endpoint>>(failure) : new(Endpoints);
+        public ValueTask<IReadOnlyList<LoadBalancedEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken) =>
+            Fail is { } failure ? ValueTask.FromException<IReadOnlyList<LoadBalancedEndpoint>>(failure) : new(Endpoints);
 
         public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changed).Token);
 

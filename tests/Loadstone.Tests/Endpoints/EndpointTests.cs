@@ -9,7 +9,7 @@ public sealed class EndpointTests
     [InlineData("http://10.0.0.5:99999", "'http://10.0.0.5:99999' is not an absolute URI such as http://10.0.0.5:8080.")]
     public void Constructor_MalformedAddress_ThrowsSayingWhy(string address, string expected)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new Endpoint(address));
+        var ex = Assert.Throws<ArgumentException>(() => new LoadBalancedEndpoint(address));
 
         Assert.Equal("address", ex.ParamName);
         Assert.Equal($"{expected} (Parameter 'address')", ex.Message);
@@ -19,14 +19,14 @@ public sealed class EndpointTests
     [InlineData("")]
     [InlineData("   ")]
     public void Constructor_EmptyAddress_Throws(string address) =>
-        Assert.ThrowsAny<ArgumentException>(() => new Endpoint(address));
+        Assert.ThrowsAny<ArgumentException>(() => new LoadBalancedEndpoint(address));
 
     [Theory]
     [InlineData("ftp://files.example:21", "ftp")]
     [InlineData("ws://10.0.0.5:8080", "ws")]
     public void Constructor_UnsupportedScheme_ThrowsNamingTheScheme(string address, string scheme)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new Endpoint(address));
+        var ex = Assert.Throws<ArgumentException>(() => new LoadBalancedEndpoint(address));
 
         Assert.Equal(
             $"'{address}' has scheme '{scheme}'; only http and https are supported. (Parameter 'address')",
@@ -38,7 +38,7 @@ public sealed class EndpointTests
     [InlineData("10.0.0.5:8080")]
     public void Constructor_NoScheme_SaysToWriteOne(string address)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new Endpoint(address));
+        var ex = Assert.Throws<ArgumentException>(() => new LoadBalancedEndpoint(address));
 
         Assert.Equal(
             $"'{address}' has no scheme; write it as http://{address} or https://{address}. (Parameter 'address')",
@@ -51,7 +51,7 @@ public sealed class EndpointTests
     [InlineData("http://hunter2@10.0.0.5:8080")]
     public void Constructor_CredentialsInAddress_ThrowsWithoutRevealingThem(string address)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new Endpoint(address));
+        var ex = Assert.Throws<ArgumentException>(() => new LoadBalancedEndpoint(address));
 
         Assert.Contains("***@", ex.Message, StringComparison.Ordinal);
         Assert.Contains("carries credentials in the URI", ex.Message, StringComparison.Ordinal);
@@ -66,7 +66,7 @@ public sealed class EndpointTests
     [InlineData("admin:hunter2@10.0.0.5:8080", "'***@10.0.0.5:8080' has scheme 'admin'")]
     public void Constructor_OtherwiseBadAddressWithCredentials_ThrowsWithoutRevealingThem(string address, string expected)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new Endpoint(address));
+        var ex = Assert.Throws<ArgumentException>(() => new LoadBalancedEndpoint(address));
 
         Assert.StartsWith(expected, ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
@@ -78,7 +78,7 @@ public sealed class EndpointTests
     [InlineData("http://10.0.0.5:8080/api#top")]
     public void Constructor_QueryOrFragment_ThrowsSayingOnlyAPathPrefixIsAllowed(string address)
     {
-        var ex = Assert.Throws<ArgumentException>(() => new Endpoint(address));
+        var ex = Assert.Throws<ArgumentException>(() => new LoadBalancedEndpoint(address));
 
         Assert.Equal(
             $"'{address}' has a query or fragment; an endpoint address may only have a path prefix. (Parameter 'address')",
@@ -91,7 +91,7 @@ public sealed class EndpointTests
     [InlineData(int.MinValue)]
     public void Constructor_WeightOutOfRange_ThrowsNamingTheRange(int weight)
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new Endpoint("http://10.0.0.5:8080", weight: weight));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new LoadBalancedEndpoint("http://10.0.0.5:8080", weight: weight));
 
         Assert.Equal("weight", ex.ParamName);
         Assert.StartsWith($"weight {weight} is outside the range 0-10000.", ex.Message, StringComparison.Ordinal);
@@ -102,12 +102,12 @@ public sealed class EndpointTests
     [InlineData(1)]
     [InlineData(10_000)]
     public void Constructor_WeightInRange_Kept(int weight) =>
-        Assert.Equal(weight, new Endpoint("http://10.0.0.5:8080", weight: weight).Weight);
+        Assert.Equal(weight, new LoadBalancedEndpoint("http://10.0.0.5:8080", weight: weight).Weight);
 
     [Fact]
     public void WithWeight_OutOfRange_Throws()
     {
-        var endpoint = new Endpoint("http://10.0.0.5:8080", zone: "a");
+        var endpoint = new LoadBalancedEndpoint("http://10.0.0.5:8080", zone: "a");
 
         Assert.Throws<ArgumentOutOfRangeException>(() => endpoint.WithWeight(10_001));
         var heavier = endpoint.WithWeight(7);
@@ -126,7 +126,7 @@ public sealed class EndpointTests
     [InlineData("http://[::1]:5000/x", "http://[::1]:5000/x", "/x")]
     public void Constructor_PathPrefix_BaseAddressWithoutTrailingSlash(string address, string baseAddress, string prefix)
     {
-        var endpoint = new Endpoint(address);
+        var endpoint = new LoadBalancedEndpoint(address);
 
         Assert.Equal(baseAddress, endpoint.BaseAddress);
         Assert.Equal(prefix, endpoint.PathPrefix);
@@ -135,26 +135,26 @@ public sealed class EndpointTests
     [Fact]
     public void Equals_SameAddressWrittenDifferently_SameEndpoint()
     {
-        var a = new Endpoint("HTTP://Catalog.Internal:80/");
-        var b = new Endpoint("http://catalog.internal", zone: "z", weight: 3);
+        var a = new LoadBalancedEndpoint("HTTP://Catalog.Internal:80/");
+        var b = new LoadBalancedEndpoint("http://catalog.internal", zone: "z", weight: 3);
 
         Assert.Equal(a, b);
         Assert.Equal(a.GetHashCode(), b.GetHashCode());
-        Assert.NotEqual(a, new Endpoint("http://catalog.internal:8080"));
-        Assert.NotEqual(a, new Endpoint("https://catalog.internal"));
+        Assert.NotEqual(a, new LoadBalancedEndpoint("http://catalog.internal:8080"));
+        Assert.NotEqual(a, new LoadBalancedEndpoint("https://catalog.internal"));
     }
 
     [Fact]
     public void Constructor_ZoneNameAndMetadata_NormalisedAndCopied()
     {
         var metadata = new Dictionary<string, string> { ["version"] = "1" };
-        var endpoint = new Endpoint("http://10.0.0.5:8080", zone: " ", metadata: metadata, name: "");
+        var endpoint = new LoadBalancedEndpoint("http://10.0.0.5:8080", zone: " ", metadata: metadata, name: "");
         metadata["version"] = "2";
 
         Assert.Null(endpoint.Zone);
         Assert.Null(endpoint.Name);
         Assert.Equal("1", endpoint.Metadata["version"]);
-        Assert.Equal(Endpoint.DefaultWeight, endpoint.Weight);
+        Assert.Equal(LoadBalancedEndpoint.DefaultWeight, endpoint.Weight);
     }
 
     [Fact]
@@ -186,6 +186,6 @@ public sealed class EndpointTests
     {
         var options = new LoadBalancingOptions();
 
-        Assert.Throws<ArgumentNullException>(() => options.Endpoints.Add((Endpoint)null!));
+        Assert.Throws<ArgumentNullException>(() => options.Endpoints.Add((LoadBalancedEndpoint)null!));
     }
 }

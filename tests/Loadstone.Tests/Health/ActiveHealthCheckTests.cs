@@ -424,7 +424,7 @@ public sealed class ActiveHealthCheckTests
         using var pool = new ServicePool("catalog", Reloaded(active: false));
         await pool.InitializeAsync();
         var state = pool.Endpoints[0];
-        Assert.Equal(EndpointHealth.Unavailable, state.Health);
+        Assert.Equal(EndpointHealth.Unchecked, state.Health);
 
         Assert.True(pool.TryApplyOptions(Reloaded(active: true)));
         Assert.Equal(EndpointHealth.Healthy, state.Health); // keeps its traffic until a probe says otherwise
@@ -434,9 +434,9 @@ public sealed class ActiveHealthCheckTests
         Assert.Equal(1, gate.Started);
 
         Assert.True(pool.TryApplyOptions(Reloaded(active: false)));
-        Assert.Equal((EndpointHealth.Unavailable, EndpointHealthReason.HealthChecksDisabled), (state.Health, state.HealthReason));
+        Assert.Equal((EndpointHealth.Unchecked, EndpointHealthReason.HealthChecksDisabled), (state.Health, state.HealthReason));
         time.Advance(Interval * 3);
         Assert.Equal(1, gate.Started);
-        Assert.Equal(EndpointHealth.Unavailable, state.Health);
+        Assert.Equal(EndpointHealth.Unchecked, state.Health);
     }
 }

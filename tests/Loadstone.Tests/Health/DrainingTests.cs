@@ -8,7 +8,7 @@ public sealed class DrainingTests
     private static async Task<(ServicePool Pool, ManualTimeProvider Time, DynamicEndpointSource Source)> CreateAsync(TimeSpan? delay = null)
     {
         var time = new ManualTimeProvider();
-        var source = new DynamicEndpointSource("registry", [new Endpoint(Fake(0)), new Endpoint(Fake(1))]);
+        var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(Fake(0)), new LoadBalancedEndpoint(Fake(1))]);
         var options = Options(time, LoadBalancingStrategies.FirstAvailable);
         options.EndpointSources.Add(source);
         if (delay is { } d)
@@ -23,8 +23,8 @@ public sealed class DrainingTests
 
     private static void Update(ServicePool pool, DynamicEndpointSource source, params int[] indexes)
     {
-        source.Update(indexes.Select(i => new Endpoint(Fake(i))));
-        WaitFor(() => pool.Endpoints.Take(indexes.Length).Select(s => s.Endpoint.Id).SequenceEqual(indexes.Select(i => new Endpoint(Fake(i)).Id)),
+        source.Update(indexes.Select(i => new LoadBalancedEndpoint(Fake(i))));
+        WaitFor(() => pool.Endpoints.Take(indexes.Length).Select(s => s.Endpoint.Id).SequenceEqual(indexes.Select(i => new LoadBalancedEndpoint(Fake(i)).Id)),
             "the source update");
     }
 
@@ -35,7 +35,7 @@ public sealed class DrainingTests
         using var _1 = pool;
         var lease = pool.Acquire();
         var draining = lease.State;
-        Assert.Equal(new Endpoint(Fake(0)), lease.Endpoint);
+        Assert.Equal(new LoadBalancedEndpoint(Fake(0)), lease.Endpoint);
 
         Update(pool, source, 1);
 
@@ -45,14 +45,14 @@ public sealed class DrainingTests
         Assert.Equal(1, Status(pool, 1).ActiveRequests);
         for (var i = 0; i < 10; i++)
         {
-            Assert.Equal(new Endpoint(Fake(1)), Complete(pool, RequestOutcome.Success));
+            Assert.Equal(new LoadBalancedEndpoint(Fake(1)), Complete(pool, RequestOutcome.Success));
         }
 
         lease.Complete(RequestOutcome.Success);
         Assert.Equal(2, pool.Endpoints.Count); // dropped on the next housekeeping tick
         time.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(new Endpoint(Fake(1)), Assert.Single(pool.Endpoints).Endpoint);
+        Assert.Equal(new LoadBalancedEndpoint(Fake(1)), Assert.Single(pool.Endpoints).Endpoint);
         Assert.Equal((EndpointHealth.Unused, EndpointHealthReason.NotRegistered), (draining.Health, draining.HealthReason));
         Assert.Equal(1, draining.TotalRequests); // the in-flight request finished and was counted
     }
@@ -117,8 +117,8 @@ public sealed class DrainingTests
 
         Assert.Equal(2, pool.Endpoints.Count);
         Assert.Same(state, pool.Endpoints[0]);
-        Assert.Equal((EndpointHealth.Unavailable, EndpointHealthReason.HealthChecksDisabled), (state.Health, state.HealthReason));
-        Assert.Equal(new Endpoint(Fake(0)), Complete(pool, RequestOutcome.Success)); // first available again
+        Assert.Equal((EndpointHealth.Unchecked, EndpointHealthReason.HealthChecksDisabled), (state.Health, state.HealthReason));
+        Assert.Equal(new LoadBalancedEndpoint(Fake(0)), Complete(pool, RequestOutcome.Success)); // first available again
         Assert.Equal(2, state.TotalRequests);
     }
 

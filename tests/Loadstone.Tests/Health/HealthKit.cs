@@ -71,12 +71,12 @@ internal static class HealthKit
 
     public static EndpointState State(ServicePool pool, string address)
     {
-        var id = new Endpoint(address).Id;
+        var id = new LoadBalancedEndpoint(address).Id;
         return pool.Endpoints.Single(s => s.Endpoint.Id == id);
     }
 
     /// <summary>Acquires once and completes with <paramref name="outcome"/>; returns the endpoint chosen.</summary>
-    public static Endpoint Complete(ServicePool pool, RequestOutcome outcome)
+    public static LoadBalancedEndpoint Complete(ServicePool pool, RequestOutcome outcome)
     {
         var lease = pool.Acquire();
         lease.Complete(outcome);

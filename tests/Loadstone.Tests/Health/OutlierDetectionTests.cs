@@ -30,7 +30,7 @@ public sealed class OutlierDetectionTests
         CompleteOn(pool, state, RequestOutcome.ServerError, 2);
         CompleteOn(pool, state, RequestOutcome.Success); // a success resets the streak
         CompleteOn(pool, state, RequestOutcome.ServerError, 2);
-        Assert.Equal(EndpointHealth.Unavailable, state.Health);
+        Assert.Equal(EndpointHealth.Unchecked, state.Health);
         CompleteOn(pool, state, RequestOutcome.ServerError);
 
         Assert.Equal((EndpointHealth.Unhealthy, EndpointHealthReason.EjectedConsecutiveServerErrors), (state.Health, state.HealthReason));
@@ -64,7 +64,7 @@ public sealed class OutlierDetectionTests
         CompleteOn(pool, state, RequestOutcome.GatewayError, 2);
         CompleteOn(pool, state, RequestOutcome.Success);
         CompleteOn(pool, state, RequestOutcome.GatewayError, 2);
-        Assert.Equal(EndpointHealth.Unavailable, state.Health);
+        Assert.Equal(EndpointHealth.Unchecked, state.Health);
         CompleteOn(pool, state, RequestOutcome.GatewayError);
 
         Assert.Equal((EndpointHealth.Unhealthy, EndpointHealthReason.EjectedConsecutiveGatewayErrors), (state.Health, state.HealthReason));
@@ -83,7 +83,7 @@ public sealed class OutlierDetectionTests
         CompleteOn(pool, state, RequestOutcome.Timeout);
         CompleteOn(pool, state, RequestOutcome.ServerError); // a response: the endpoint is reachable
         CompleteOn(pool, state, RequestOutcome.ConnectionFailure, 2);
-        Assert.Equal(EndpointHealth.Unavailable, state.Health);
+        Assert.Equal(EndpointHealth.Unchecked, state.Health);
         CompleteOn(pool, state, RequestOutcome.Timeout);
 
         Assert.Equal((EndpointHealth.Unhealthy, EndpointHealthReason.EjectedConsecutiveLocalFailures), (state.Health, state.HealthReason));
@@ -98,7 +98,7 @@ public sealed class OutlierDetectionTests
 
         CompleteOn(pool, state, RequestOutcome.ConnectionFailure, 50);
 
-        Assert.Equal(EndpointHealth.Unavailable, state.Health);
+        Assert.Equal(EndpointHealth.Unchecked, state.Health);
         Assert.Equal(50, state.FailedRequests);
     }
 
@@ -110,7 +110,7 @@ public sealed class OutlierDetectionTests
         var state = pool.Endpoints[0];
 
         CompleteOn(pool, state, RequestOutcome.Canceled, 20);
-        Assert.Equal((0L, 0L, EndpointHealth.Unavailable), (state.TotalRequests, state.FailedRequests, state.Health));
+        Assert.Equal((0L, 0L, EndpointHealth.Unchecked), (state.TotalRequests, state.FailedRequests, state.Health));
         CompleteOn(pool, state, RequestOutcome.ConnectionFailure);
         CompleteOn(pool, state, RequestOutcome.Canceled, 5); // neither a failure nor a success: the streak goes on
         CompleteOn(pool, state, RequestOutcome.ConnectionFailure);
@@ -141,7 +141,7 @@ public sealed class OutlierDetectionTests
             time.Advance(TimeSpan.FromSeconds(expected - 1));
             Assert.Equal(EndpointHealth.Unhealthy, state.Health);
             time.Advance(TimeSpan.FromSeconds(1));
-            Assert.Equal((EndpointHealth.Unavailable, EndpointHealthReason.HealthChecksDisabled), (state.Health, state.HealthReason));
+            Assert.Equal((EndpointHealth.Unchecked, EndpointHealthReason.HealthChecksDisabled), (state.Health, state.HealthReason));
             Assert.Null(Status(pool, 0).EjectedUntil);
         }
 
@@ -206,7 +206,7 @@ public sealed class OutlierDetectionTests
         }
 
         Assert.Equal(
-            [EndpointHealth.Unhealthy, EndpointHealth.Unhealthy, EndpointHealth.Unavailable],
+            [EndpointHealth.Unhealthy, EndpointHealth.Unhealthy, EndpointHealth.Unchecked],
             pool.Endpoints.Take(3).Select(s => s.Health));
         Assert.Equal(2, pool.GetStatus().Endpoints.Count(e => e.EjectedUntil is not null));
     }
@@ -223,7 +223,7 @@ public sealed class OutlierDetectionTests
         CompleteOn(pool, pool.Endpoints[1], RequestOutcome.ConnectionFailure);
 
         Assert.Equal(EndpointHealth.Unhealthy, pool.Endpoints[0].Health);
-        Assert.Equal(EndpointHealth.Unavailable, pool.Endpoints[1].Health);
+        Assert.Equal(EndpointHealth.Unchecked, pool.Endpoints[1].Health);
     }
 
     [Fact]
@@ -265,15 +265,15 @@ public sealed class OutlierDetectionTests
 
         CompleteOn(pool, spread, RequestOutcome.Timeout, 9);
         time.Advance(TimeSpan.FromSeconds(9));
-        Assert.Equal(EndpointHealth.Unavailable, rate50.Health); // judged only at the end of the interval
+        Assert.Equal(EndpointHealth.Unchecked, rate50.Health); // judged only at the end of the interval
         time.Advance(TimeSpan.FromSeconds(1));
         CompleteOn(pool, spread, RequestOutcome.Timeout, 9); // 18 failures, but 9 in each window
         time.Advance(TimeSpan.FromSeconds(10));
 
         Assert.Equal((EndpointHealth.Unhealthy, EndpointHealthReason.EjectedFailureRate), (rate50.Health, rate50.HealthReason));
-        Assert.Equal(EndpointHealth.Unavailable, lowVolume.Health);
-        Assert.Equal(EndpointHealth.Unavailable, rate40.Health);
-        Assert.Equal(EndpointHealth.Unavailable, spread.Health);
+        Assert.Equal(EndpointHealth.Unchecked, lowVolume.Health);
+        Assert.Equal(EndpointHealth.Unchecked, rate40.Health);
+        Assert.Equal(EndpointHealth.Unchecked, spread.Health);
     }
 
     [Fact]
@@ -291,7 +291,7 @@ public sealed class OutlierDetectionTests
         CompleteOn(pool, pool.Endpoints[0], RequestOutcome.ConnectionFailure, 20);
         time.Advance(TimeSpan.FromSeconds(30));
 
-        Assert.Equal(EndpointHealth.Unavailable, pool.Endpoints[0].Health);
+        Assert.Equal(EndpointHealth.Unchecked, pool.Endpoints[0].Health);
     }
 
     [Fact]

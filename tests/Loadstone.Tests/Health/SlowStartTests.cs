@@ -12,7 +12,7 @@ public sealed class SlowStartTests
         Action<SlowStartOptions>? configure = null, string strategy = LoadBalancingStrategies.WeightedRoundRobin)
     {
         var time = new ManualTimeProvider();
-        var source = new DynamicEndpointSource("registry", [new Endpoint(Fake(0))]);
+        var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(Fake(0))]);
         var options = Options(time, strategy);
         options.EndpointSources.Add(source);
         options.SlowStart.Window = Window;
@@ -24,7 +24,7 @@ public sealed class SlowStartTests
 
     private static void AddSecond(ServicePool pool, DynamicEndpointSource source)
     {
-        source.Update([new Endpoint(Fake(0)), new Endpoint(Fake(1))]);
+        source.Update([new LoadBalancedEndpoint(Fake(0)), new LoadBalancedEndpoint(Fake(1))]);
         WaitFor(() => pool.Endpoints.Count == 2, "the second endpoint");
     }
 
@@ -106,14 +106,14 @@ public sealed class SlowStartTests
         var time = new ManualTimeProvider();
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
-        var source = new DynamicEndpointSource("registry", [new Endpoint(a.Address)]);
+        var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(a.Address)]);
         var options = Options(time, LoadBalancingStrategies.WeightedRoundRobin);
         options.EndpointSources.Add(source);
         EnableActive(options);
         options.SlowStart.Window = Window;
         using var pool = new ServicePool("catalog", options);
         await pool.InitializeAsync();
-        source.Update([new Endpoint(a.Address), new Endpoint(b.Address)]); // nothing healthy yet: like registering together
+        source.Update([new LoadBalancedEndpoint(a.Address), new LoadBalancedEndpoint(b.Address)]); // nothing healthy yet: like registering together
         WaitFor(() => pool.Endpoints.Count == 2, "both registered");
 
         time.Advance(TimeSpan.Zero);
@@ -128,7 +128,7 @@ public sealed class SlowStartTests
         var time = new ManualTimeProvider();
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
-        var source = new DynamicEndpointSource("registry", [new Endpoint(a.Address)]);
+        var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(a.Address)]);
         var options = Options(time, LoadBalancingStrategies.WeightedRoundRobin);
         options.EndpointSources.Add(source);
         EnableActive(options);
@@ -138,7 +138,7 @@ public sealed class SlowStartTests
         time.Advance(TimeSpan.Zero);
         WaitFor(() => pool.Endpoints[0].Health == EndpointHealth.Healthy, "the first healthy");
 
-        source.Update([new Endpoint(a.Address), new Endpoint(b.Address)]);
+        source.Update([new LoadBalancedEndpoint(a.Address), new LoadBalancedEndpoint(b.Address)]);
         WaitFor(() => pool.Endpoints.Count == 2, "the second registered");
         Assert.Equal(EndpointHealth.Initial, Status(pool, 1).Health);
         time.Advance(TimeSpan.Zero);
@@ -181,13 +181,13 @@ public sealed class SlowStartTests
         using var _1 = pool;
         AddSecond(pool, source);
         Assert.Equal(0.1, Factor(pool, 1), 6);
-        source.Update([new Endpoint(Fake(1))]); // the settled one leaves; the ramping one stays
+        source.Update([new LoadBalancedEndpoint(Fake(1))]); // the settled one leaves; the ramping one stays
 
-        source.Update([new Endpoint(Fake(1)), new Endpoint(Fake(2))]);
+        source.Update([new LoadBalancedEndpoint(Fake(1)), new LoadBalancedEndpoint(Fake(2))]);
         WaitFor(() => pool.Endpoints.Count == 2, "the third endpoint");
         time.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal(new Endpoint(Fake(2)), pool.Endpoints[1].Endpoint);
+        Assert.Equal(new LoadBalancedEndpoint(Fake(2)), pool.Endpoints[1].Endpoint);
         Assert.Equal(1.0, Factor(pool, 1)); // no healthy endpoint outside slow start when it arrived
         Assert.True(Factor(pool, 0) < 1.0);
     }
@@ -206,7 +206,7 @@ public sealed class SlowStartTests
         Assert.Null(pool.Endpoints[1].SlowStartSince);
         time.Advance(TimeSpan.FromSeconds(30)); // the ejection ends
 
-        Assert.Equal(EndpointHealth.Unavailable, Status(pool, 1).Health);
+        Assert.Equal(EndpointHealth.Unchecked, Status(pool, 1).Health);
         Assert.Equal(0.1, Factor(pool, 1), 6); // the ramp starts over
     }
 

@@ -16,7 +16,7 @@ public sealed class BalancerHealthTests
         return (kit, pool);
     }
 
-    private static void FailFiveTimes(ServicePool pool, Endpoint target)
+    private static void FailFiveTimes(ServicePool pool, LoadBalancedEndpoint target)
     {
         var failures = 0;
         for (var i = 0; i < 50 && failures < 5; i++)

@@ -233,7 +233,7 @@ public sealed class ScalingGroupRegistrationTests
             var id = $"kestrel-{Interlocked.Increment(ref _sequence)}";
             var backend = await TestBackend.StartAsync(id);
             _running[id] = backend;
-            return new LaunchedInstance(id, new Endpoint(backend.Address.ToString(), zone), zone, LaunchTemplateVersion);
+            return new LaunchedInstance(id, new LoadBalancedEndpoint(backend.Address.ToString(), zone), zone, LaunchTemplateVersion);
         }
 
         public async ValueTask StopAsync(LaunchedInstance instance, CancellationToken cancellationToken)

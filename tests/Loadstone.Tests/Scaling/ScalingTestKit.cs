@@ -42,7 +42,7 @@ internal sealed class ScalingTestKit : IDisposable
 
     public void Seconds(double seconds) => Time.Advance(TimeSpan.FromSeconds(seconds));
 
-    public async Task<IReadOnlyList<Endpoint>> PublishedAsync() =>
+    public async Task<IReadOnlyList<LoadBalancedEndpoint>> PublishedAsync() =>
         await Group.EndpointSource.GetEndpointsAsync(CancellationToken.None);
 
     public void Dispose() => Group.Dispose();

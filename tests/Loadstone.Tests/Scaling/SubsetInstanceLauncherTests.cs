@@ -4,8 +4,8 @@ namespace Loadstone.Tests.Scaling;
 
 public sealed class SubsetInstanceLauncherTests
 {
-    private static List<Endpoint> Fleet(int perZone, params string[] zones) =>
-        [.. zones.SelectMany(z => Enumerable.Range(1, perZone).Select(n => new Endpoint($"http://{z}-{n}.fleet.invalid:8080", z)))];
+    private static List<LoadBalancedEndpoint> Fleet(int perZone, params string[] zones) =>
+        [.. zones.SelectMany(z => Enumerable.Range(1, perZone).Select(n => new LoadBalancedEndpoint($"http://{z}-{n}.fleet.invalid:8080", z)))];
 
     private static (ScalingGroup Group, SubsetInstanceLauncher Launcher, ManualTimeProvider Time) Group(DynamicEndpointSource fleet, string clientId, int size)
     {

@@ -154,7 +154,7 @@ public sealed class LoadstoneMetricsTests
             Assert.All(health, h =>
             {
                 Assert.Equal(1, h.Value);
-                Assert.Equal(nameof(EndpointHealth.Unavailable), h.Tag(HealthTag)); // active checks are off
+                Assert.Equal(nameof(EndpointHealth.Unchecked), h.Tag(HealthTag)); // active checks are off
                 Assert.Equal(nameof(EndpointHealthReason.HealthChecksDisabled), h.Tag(ReasonTag));
             });
 

@@ -53,7 +53,7 @@ public sealed class ServicePoolStatusJsonTests
             Assert.Equal(EndpointOf(backends[1]), serving.GetProperty("address").GetString());
             Assert.Equal("zone-b", serving.GetProperty("zone").GetString());
             Assert.Equal(1, serving.GetProperty("weight").GetInt32());
-            Assert.Equal(nameof(EndpointHealth.Unavailable), serving.GetProperty("health").GetString());
+            Assert.Equal(nameof(EndpointHealth.Unchecked), serving.GetProperty("health").GetString());
             Assert.Equal(nameof(EndpointHealthReason.HealthChecksDisabled), serving.GetProperty("reason").GetString());
             Assert.Equal(2, serving.GetProperty("totalRequests").GetInt64());
             Assert.Equal(0, serving.GetProperty("failedRequests").GetInt64());

@@ -52,7 +52,7 @@ public sealed class StateChangeTelemetryTests
             var health = metrics.Observe("loadstone.endpoint.health").ToDictionary(h => h.Tag(EndpointTag)!);
             Assert.Equal(nameof(EndpointHealth.Unhealthy), health[bad].Tag(HealthTag));
             Assert.Equal(nameof(EndpointHealthReason.EjectedConsecutiveServerErrors), health[bad].Tag(ReasonTag));
-            Assert.Equal(nameof(EndpointHealth.Unavailable), health[EndpointOf(backends[1])].Tag(HealthTag));
+            Assert.Equal(nameof(EndpointHealth.Unchecked), health[EndpointOf(backends[1])].Tag(HealthTag));
 
             // Traffic moves to the other endpoint; the ejection ends after 30 s and slow start ramps the endpoint back.
             Assert.Equal(new[] { 200 }, await host.GetAsync(SecretPath, 1));
@@ -62,7 +62,7 @@ public sealed class StateChangeTelemetryTests
             var ended = Assert.Single(host.Logs.Library, e => e.Id.Id == 21);
             Assert.Equal(("EjectionEnded", LogLevel.Information), (ended.Id.Name, ended.Level));
             Assert.Contains(bad, ended.Message, StringComparison.Ordinal);
-            Assert.Equal(nameof(EndpointHealth.Unavailable), metrics.Observe("loadstone.endpoint.health").Single(h => h.Tag(EndpointTag) == bad).Tag(HealthTag));
+            Assert.Equal(nameof(EndpointHealth.Unchecked), metrics.Observe("loadstone.endpoint.health").Single(h => h.Tag(EndpointTag) == bad).Tag(HealthTag));
             Assert.Equal(0.1, metrics.Observe("loadstone.endpoint.weight_factor").Single(f => f.Tag(EndpointTag) == bad).Value, 6);
             time.Advance(TimeSpan.FromSeconds(29));
             Assert.Equal(0.5, metrics.Observe("loadstone.endpoint.weight_factor").Single(f => f.Tag(EndpointTag) == bad).Value, 6);
@@ -135,8 +135,8 @@ public sealed class StateChangeTelemetryTests
         var service = UniqueService("members");
         using var metrics = new MetricCollector(service);
         var backends = await TestBackend.StartManyAsync(2, "s");
-        var first = new Endpoint(backends[0].Address);
-        var second = new Endpoint(backends[1].Address);
+        var first = new LoadBalancedEndpoint(backends[0].Address);
+        var second = new LoadBalancedEndpoint(backends[1].Address);
         var source = new DynamicEndpointSource("registry", [first]);
         try
         {

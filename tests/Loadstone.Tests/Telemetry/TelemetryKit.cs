@@ -203,7 +203,7 @@ internal static class TelemetryKit
     public static string UniqueService(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 17, 63)];
 
     /// <summary>The endpoint tag value of a backend: the endpoint's base address, without a trailing slash.</summary>
-    public static string EndpointOf(TestBackend backend) => new Endpoint(backend.Address.ToString()).BaseAddress;
+    public static string EndpointOf(TestBackend backend) => new LoadBalancedEndpoint(backend.Address.ToString()).BaseAddress;
 
     /// <summary>Waits (bounded: 20 s, generous for a loaded machine) for something asynchronous, failing with <paramref name="what"/>.</summary>
     public static void Eventually(Func<bool> condition, string what) =>

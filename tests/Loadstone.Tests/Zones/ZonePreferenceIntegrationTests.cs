@@ -17,7 +17,7 @@ public sealed class ZonePreferenceIntegrationTests
         };
         for (var i = 0; i < backends.Length; i++)
         {
-            options.Endpoints.Add(new Endpoint(backends[i].Address, zones[i]));
+            options.Endpoints.Add(new LoadBalancedEndpoint(backends[i].Address, zones[i]));
         }
 
         using var pool = new ServicePool("catalog", options);

@@ -14,7 +14,7 @@ public sealed class ZonePreferenceStrategyTests
         };
         for (var i = 0; i < endpointZones.Length; i++)
         {
-            options.Endpoints.Add(new Endpoint($"http://10.0.0.{i + 1}:8080", endpointZones[i], weight: (i % 3) + 1));
+            options.Endpoints.Add(new LoadBalancedEndpoint($"http://10.0.0.{i + 1}:8080", endpointZones[i], weight: (i % 3) + 1));
         }
 
         return new ServicePool("catalog", options);

@@ -10,7 +10,7 @@ namespace Loadstone;
 /// Two endpoints are the same endpoint when their <see cref="Id"/> (the normalised address) is the same.
 /// Runtime state (in-flight requests, latency, health) lives in <see cref="EndpointState"/>, not here.
 /// </remarks>
-public sealed class Endpoint : IEquatable<Endpoint>
+public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
 {
     /// <summary>The lowest weight an endpoint may have: 0, which means it receives no new traffic.</summary>
     public const int MinWeight = 0;
@@ -40,7 +40,7 @@ public sealed class Endpoint : IEquatable<Endpoint>
     /// <c>https://_dashboard.basket</c>); <see langword="null"/> for an unnamed endpoint.
     /// </param>
     /// <exception cref="ArgumentException">The address or weight is not valid; the message says why.</exception>
-    public Endpoint(Uri address, string? zone = null, int weight = DefaultWeight,
+    public LoadBalancedEndpoint(Uri address, string? zone = null, int weight = DefaultWeight,
         IReadOnlyDictionary<string, string>? metadata = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -68,9 +68,9 @@ public sealed class Endpoint : IEquatable<Endpoint>
         PathPrefix = path;
     }
 
-    /// <summary>Creates an endpoint from an absolute URI string; see <see cref="Endpoint(Uri, string?, int, IReadOnlyDictionary{string, string}?, string?)"/>.</summary>
+    /// <summary>Creates an endpoint from an absolute URI string; see <see cref="LoadBalancedEndpoint(Uri, string?, int, IReadOnlyDictionary{string, string}?, string?)"/>.</summary>
     /// <exception cref="ArgumentException">The string is not an absolute http(s) URI or the weight is out of range.</exception>
-    public Endpoint(string address, string? zone = null, int weight = DefaultWeight,
+    public LoadBalancedEndpoint(string address, string? zone = null, int weight = DefaultWeight,
         IReadOnlyDictionary<string, string>? metadata = null, string? name = null)
         : this(ParseAddress(address), zone, weight, metadata, name)
     {
@@ -102,13 +102,13 @@ public sealed class Endpoint : IEquatable<Endpoint>
 
     /// <summary>Returns a copy of this endpoint with another weight.</summary>
     /// <param name="weight">The new weight, 0 to 10,000.</param>
-    public Endpoint WithWeight(int weight) => new(Address, Zone, weight, Metadata, Name);
+    public LoadBalancedEndpoint WithWeight(int weight) => new(Address, Zone, weight, Metadata, Name);
 
     /// <inheritdoc />
-    public bool Equals(Endpoint? other) => other is not null && string.Equals(Id, other.Id, StringComparison.Ordinal);
+    public bool Equals(LoadBalancedEndpoint? other) => other is not null && string.Equals(Id, other.Id, StringComparison.Ordinal);
 
     /// <inheritdoc />
-    public override bool Equals(object? obj) => Equals(obj as Endpoint);
+    public override bool Equals(object? obj) => Equals(obj as LoadBalancedEndpoint);
 
     /// <inheritdoc />
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Id);

@@ -1,7 +1,7 @@
 namespace Loadstone;
 
 /// <summary>How a pool decides which endpoints are healthy: active probes, passive outlier detection, and fail-open.</summary>
-public sealed class HealthCheckOptions
+public sealed class EndpointHealthCheckOptions
 {
     /// <summary>Active health checks (probes). Disabled by default.</summary>
     public ActiveHealthCheckOptions Active { get; set; } = new();
