@@ -57,9 +57,7 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration) :
     private static void BindScalars(IConfigurationSection section, LoadBalancingOptions options)
     {
         var scalars = section.AsEnumerable(makePathsRelative: true)
-            .Where(kv => kv.Value is not null
-                && !kv.Key.Equals(EndpointsKey, StringComparison.OrdinalIgnoreCase)
-                && !kv.Key.StartsWith(EndpointsKey + ":", StringComparison.OrdinalIgnoreCase))
+            .Where(kv => kv.Value is not null && !IsReadElsewhere(kv.Key, EndpointsKey) && !IsReadElsewhere(kv.Key, EndpointSourceCatalog.DiscoveryKey))
             .ToDictionary(kv => kv.Key, kv => kv.Value);
         if (scalars.Count == 0)
         {
@@ -88,6 +86,10 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration) :
             }
         }
     }
+
+    // Endpoints are read by ReadEndpoint, Discovery sections by the discovery providers (EndpointSourceCatalog).
+    private static bool IsReadElsewhere(string key, string section) =>
+        key.Equals(section, StringComparison.OrdinalIgnoreCase) || key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase);
 
     private static LoadBalancedEndpoint ReadEndpoint(IConfigurationSection entry)
     {

@@ -18,21 +18,7 @@ public static class LoadBalancingHttpClientBuilderExtensions
         Action<LoadBalancingOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        LoadBalancingServiceCollectionExtensions.ValidateServiceName(serviceName);
-        var services = builder.Services;
-        services.AddLoadBalancing();
-        if (!services.Any(d => d.ImplementationInstance is LoadBalancedServiceRegistration r
-            && string.Equals(r.ServiceName, serviceName, StringComparison.OrdinalIgnoreCase)))
-        {
-            services.AddSingleton(new LoadBalancedServiceRegistration(serviceName));
-        }
-
-        var options = services.AddOptions<LoadBalancingOptions>(serviceName).ValidateOnStart();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
+        builder.Services.AddLoadBalancedService(serviceName, configure);
         return builder.AddLoadBalancing();
     }
 

@@ -48,6 +48,36 @@ public static class LoadBalancingServiceCollectionExtensions
     }
 
     /// <summary>
+    /// Registers a load-balanced service (one pool) without an HttpClient, for adding endpoint sources, for clients
+    /// registered with <c>AddLoadBalancing</c>, and for non-HTTP use through <see cref="ServicePoolRegistry"/>.
+    /// Its options are validated when the host starts. Safe to call more than once for the same service.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="serviceName">The logical service name; a valid host name such as <c>catalog</c>.</param>
+    /// <param name="configure">Configures the service's options after configuration is applied; optional.</param>
+    /// <returns>The service's builder, to add endpoint sources and options.</returns>
+    public static ILoadBalancedServiceBuilder AddLoadBalancedService(this IServiceCollection services, string serviceName,
+        Action<LoadBalancingOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ValidateServiceName(serviceName);
+        services.AddLoadBalancing();
+        if (!services.Any(d => d.ImplementationInstance is LoadBalancedServiceRegistration r
+            && string.Equals(r.ServiceName, serviceName, StringComparison.OrdinalIgnoreCase)))
+        {
+            services.AddSingleton(new LoadBalancedServiceRegistration(serviceName));
+        }
+
+        var options = services.AddOptions<LoadBalancingOptions>(serviceName).ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return new LoadBalancedServiceBuilder(serviceName, services);
+    }
+
+    /// <summary>
     /// Registers the balancer's shared services: the <see cref="ServicePoolRegistry"/>, configuration binding from
     /// <c>LoadBalancing:Services</c> and <c>Services</c>, and option validation. Safe to call more than once.
     /// </summary>
@@ -61,6 +91,7 @@ public static class LoadBalancingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoadBalancingOptions>, LoadBalancingOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoadBalancingOptions>, RouteTargetsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoadBalancingOptions>, ConfigureFromConfiguration>());
+        services.TryAddSingleton<EndpointSourceCatalog>();
         services.TryAddSingleton(sp => new ServicePoolRegistry(
             sp.GetServices<LoadBalancedServiceRegistration>(),
             sp.GetRequiredService<IOptionsFactory<LoadBalancingOptions>>(),
@@ -111,6 +142,17 @@ public static class LoadBalancingServiceCollectionExtensions
             if (services.GetService<IConfiguration>() is { } configuration)
             {
                 new LoadBalancingConfiguration(configuration).Configure(name, options);
+            }
+
+            if (!string.IsNullOrEmpty(name))
+            {
+                var (sources, problems) = services.GetRequiredService<EndpointSourceCatalog>().For(name);
+                foreach (var source in sources)
+                {
+                    options.EndpointSources.Add(source);
+                }
+
+                options.ConfigurationProblems.AddRange(problems);
             }
         }
     }
