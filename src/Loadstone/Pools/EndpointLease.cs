@@ -21,6 +21,9 @@ public readonly struct EndpointLease
         _startTimestamp = timeProvider.GetTimestamp();
     }
 
+    /// <summary>When the lease started, in timestamp ticks of the pool's clock.</summary>
+    internal long StartTimestamp => _startTimestamp;
+
     /// <summary>The chosen endpoint.</summary>
     public LoadBalancedEndpoint Endpoint => _state.Endpoint;
 
