@@ -158,12 +158,24 @@ internal sealed class TelemetryHost : IDisposable
     /// <summary>The service's pool (created on first use).</summary>
     public ServicePool Pool => _services.GetRequiredService<ServicePoolRegistry>().GetPool(Service);
 
-    public static TelemetryHost Create(string service, Action<LoadBalancingOptions> configure, int degradedBelowPercent = 50)
+    /// <param name="service">The service, also the client's name.</param>
+    /// <param name="configure">Its options.</param>
+    /// <param name="degradedBelowPercent">The health check's threshold.</param>
+    /// <param name="time">The container's clock; the system's when null.</param>
+    /// <param name="build">More for the service's builder (an endpoint source, say).</param>
+    public static TelemetryHost Create(string service, Action<LoadBalancingOptions> configure, int degradedBelowPercent = 50,
+        TimeProvider? time = null, Action<ILoadBalancedServiceBuilder>? build = null)
     {
         var logs = new RecordingLoggerProvider();
         var services = new ServiceCollection();
         services.AddLogging(b => b.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddLoadBalancedHttpClient(service, configure);
+        build?.Invoke(services.AddLoadBalancedService(service));
         services.AddHealthChecks().AddLoadBalancerPools(degradedBelowPercent: degradedBelowPercent);
         return new TelemetryHost(services.BuildServiceProvider(), service, logs);
     }
