@@ -13,8 +13,9 @@ internal sealed record Recorded(string Instrument, double Value, IReadOnlyDictio
 }
 
 /// <summary>
-/// Reads every instrument of the Loadstone meter, keeping only measurements tagged with one service: the meter is
-/// static and tests run in parallel, so each test names its own service and sees only its own numbers.
+/// Reads every instrument of the meters named Loadstone (the one pools made without a container share, and each
+/// container's own), keeping only measurements tagged with one service: tests run in parallel, so each test names its
+/// own service and sees only its own numbers.
 /// </summary>
 internal sealed class MetricCollector : IDisposable
 {
