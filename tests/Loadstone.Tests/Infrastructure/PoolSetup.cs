@@ -1,10 +1,8 @@
-using Microsoft.Extensions.Logging;
-
 namespace Loadstone.Tests;
 
 /// <summary>
 /// A pool made without a container, as a test gathers it: its settings (<see cref="Options"/>) and what it runs with
-/// (a clock, a seeded random source, endpoint sources, a strategy built in code, a probe handler, logs), then
+/// (a clock, a seeded random source, endpoint sources, a strategy built in code, a probe handler), then
 /// <see cref="Create"/>. Each property left alone keeps the library's default.
 /// </summary>
 internal sealed class PoolSetup
@@ -22,18 +20,13 @@ internal sealed class PoolSetup
 
     public Func<HttpMessageHandler>? ProbeHandler { get; set; }
 
-    public ILoggerFactory? LoggerFactory { get; set; }
-
-    public ServicePoolDependencies Dependencies => new()
+    /// <summary>Creates the pool; its options are validated here, as by the library.</summary>
+    public ServicePool Create(string serviceName) => new(serviceName, Options, new ServicePoolDependencies
     {
         TimeProvider = Time,
         Random = Random,
         EndpointSources = [.. Sources],
         StrategyFactory = Strategy,
         ProbeHandlerFactory = ProbeHandler,
-        LoggerFactory = LoggerFactory,
-    };
-
-    /// <summary>Creates the pool; its options are validated here, as by the library.</summary>
-    public ServicePool Create(string serviceName) => new(serviceName, Options, Dependencies);
+    });
 }
