@@ -83,15 +83,14 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
                 };
             }
         };
-        var poolOptions = new LoadBalancingOptions
+        var poolOptions = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.PowerOfTwoChoices };
+        poolOptions.Retries.Enabled = false;
+        using var pool = new ServicePool("catalog", poolOptions, new ServicePoolDependencies
         {
             TimeProvider = time,
             Random = new Random(settings.Seed + 1),
-            Strategy = LoadBalancingStrategies.PowerOfTwoChoices,
-        };
-        poolOptions.Retries.Enabled = false;
-        poolOptions.EndpointSources.Add(group.EndpointSource);
-        using var pool = new ServicePool("catalog", poolOptions);
+            EndpointSources = [group.EndpointSource],
+        });
         group.AttachPool(pool);
         group.Start();
         pool.InitializeAsync().GetAwaiter().GetResult();

@@ -142,7 +142,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
                 }
 
                 response?.Dispose();
-                LoadstoneMetrics.Retries.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, pool.ServiceName));
+                pool.Telemetry.RecordRetry();
                 if (retry.Options.Delay > TimeSpan.Zero)
                 {
                     var delay = Task.Delay(retry.Options.Delay, pool.TimeProvider, cancellationToken);
@@ -164,7 +164,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         }
         finally
         {
-            RecordRequest(service.Pool, outcome);
+            service.Pool.Telemetry.RecordRequest(outcome);
         }
     }
 
@@ -182,16 +182,6 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         }
 
         return ready;
-    }
-
-    private static void RecordRequest(ServicePool pool, RequestOutcome outcome)
-    {
-        if (LoadstoneMetrics.Requests.Enabled)
-        {
-            LoadstoneMetrics.Requests.Add(1,
-                new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, pool.ServiceName),
-                new KeyValuePair<string, object?>(LoadstoneMetrics.OutcomeTag, LoadstoneMetrics.OutcomeName(outcome)));
-        }
     }
 
     private static bool Rewrite(RouteCache.Route route, HttpRequestMessage request, LoadBalancedEndpoint endpoint, Uri original, int pathStart)

@@ -13,7 +13,7 @@ namespace Loadstone.Scaling;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Connect it to a pool by adding <see cref="EndpointSource"/> to <see cref="LoadBalancingOptions.EndpointSources"/>
+/// Connect it to a pool by adding <see cref="EndpointSource"/> to the pool's endpoint sources
 /// and calling <see cref="AttachPool"/> (metrics for target tracking and in-flight counts for draining), then call
 /// <see cref="Start"/>. A reconcile timer on <see cref="ScalingGroupOptions.TimeProvider"/> does the rest.
 /// </para>
@@ -115,7 +115,7 @@ public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// The endpoints of the in-service instances, for <see cref="LoadBalancingOptions.EndpointSources"/>. Its change
+    /// The endpoints of the in-service instances, for the pool's endpoint sources. Its change
     /// token fires on every membership change. (A pool keeps its last endpoints when this list becomes empty.)
     /// </summary>
     public IEndpointSource EndpointSource => _source;

@@ -12,7 +12,7 @@ public static class ScalingGroupServiceCollectionExtensions
 {
     /// <summary>
     /// Registers a <see cref="ScalingGroup"/> for a logical service: the group's endpoint source is added to the
-    /// service's <see cref="LoadBalancingOptions.EndpointSources"/>, the service's pool is attached to the group (metrics
+    /// service's endpoint sources, the service's pool is attached to the group (metrics
     /// for target tracking, in-flight counts for draining, and optionally balancer health), and a hosted service starts
     /// the group with the host and disposes it (stopping its instances) when the host stops.
     /// </summary>
@@ -64,9 +64,8 @@ public static class ScalingGroupServiceCollectionExtensions
             sp.GetRequiredKeyedService<IInstanceLauncher>(serviceName),
             sp.GetService<ILoggerFactory>()));
 
-        services.AddOptions<LoadBalancingOptions>(serviceName)
-            .Configure<IServiceProvider>((o, sp) => o.EndpointSources.Add(sp.GetRequiredKeyedService<ScalingGroup>(serviceName).EndpointSource))
-            .ValidateOnStart();
+        services.AddLoadBalancedService(serviceName)
+            .AddEndpointSource(sp => sp.GetRequiredKeyedService<ScalingGroup>(serviceName).EndpointSource);
 
         services.AddSingleton<IHostedService>(sp => new ScalingGroupHostedService(
             serviceName,

@@ -7,9 +7,8 @@ public sealed class ScalingGroupDrainingTests
     private static async Task<(ScalingTestKit Kit, ServicePool Pool)> WithPoolAsync(TimeSpan deregistrationDelay)
     {
         var kit = new ScalingTestKit(o => { o.MinSize = 0; o.MaxSize = 4; o.DesiredCapacity = 2; o.DeregistrationDelay = deregistrationDelay; });
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin };
-        options.EndpointSources.Add(kit.Group.EndpointSource);
-        var pool = new ServicePool("web", options);
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin };
+        var pool = new ServicePool("web", options, new ServicePoolDependencies { TimeProvider = kit.Time, EndpointSources = [kit.Group.EndpointSource] });
         await pool.InitializeAsync();
         kit.Group.AttachPool(pool);
         return (kit, pool);

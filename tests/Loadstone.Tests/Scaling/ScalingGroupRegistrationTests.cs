@@ -137,7 +137,7 @@ public sealed class ScalingGroupRegistrationTests
         var pool = host.Services.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
 
         Assert.Single(host.Services.GetServices<IHostedService>().OfType<ScalingGroupHostedService>());
-        Assert.Single(pool.Options.EndpointSources);
+        Assert.Single(host.Services.GetRequiredService<EndpointSourceCatalog>().For("catalog").Sources);
         Assert.Equal(3, launcher.Running.Count);
         Assert.Equal(3, pool.Endpoints.Count);
         await host.StopAsync();

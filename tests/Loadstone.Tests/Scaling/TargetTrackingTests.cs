@@ -14,9 +14,8 @@ public sealed class TargetTrackingTests
             o.DeregistrationDelay = TimeSpan.Zero;
             configure(o);
         });
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin };
-        options.EndpointSources.Add(kit.Group.EndpointSource);
-        var pool = new ServicePool("web", options);
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin };
+        var pool = new ServicePool("web", options, new ServicePoolDependencies { TimeProvider = kit.Time, EndpointSources = [kit.Group.EndpointSource] });
         await pool.InitializeAsync();
         kit.Group.AttachPool(pool);
         return (kit, pool);
