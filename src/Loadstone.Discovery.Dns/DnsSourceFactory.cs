@@ -10,6 +10,18 @@ internal sealed class DnsSourceFactory(IServiceProvider services) : IAsyncDispos
     private readonly List<DnsEndpointSource> _created = [];
     private bool _disposed;
 
+    /// <summary>The sources created so far (tests reach them through this).</summary>
+    internal IReadOnlyList<DnsEndpointSource> Created
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _created];
+            }
+        }
+    }
+
     public DnsEndpointSource Create(string serviceName, DnsDiscoveryOptions options)
     {
         var source = new DnsEndpointSource(serviceName, options, services.GetService<ILoggerFactory>(), services.GetService<TimeProvider>(), null);

@@ -19,6 +19,17 @@ internal static class DiscoverySection
         {
             var message = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
             problems.Add($"{section.Path}: {message}");
+
+            // The binder stops at an unknown key before binding the known ones; bind those anyway, so that their own
+            // problems are reported in the same message.
+            try
+            {
+                section.Bind(options);
+            }
+            catch (InvalidOperationException)
+            {
+                // A value that does not convert was reported above.
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
 
     private static readonly string[] s_threeTargets =
     [
-        "srv-host=_http._tcp.catalog.test,n4.test,8084,0,1",
+        "srv-host=_http._tcp.catalog.test,n4.test,8084,0,0",
         "srv-host=_http._tcp.catalog.test,n5.test,8085,0,1",
         "srv-host=_http._tcp.catalog.test,n6.test,8086,0,2",
         "host-record=n4.test,127.0.0.4",
@@ -48,7 +48,7 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
         var endpoints = await source.GetEndpointsAsync(CancellationToken.None);
 
         Assert.Equal(["http://127.0.0.1:8081", "http://127.0.0.2:8082"], endpoints.Select(e => e.Id));
-        Assert.Equal([10_000, 3_333], endpoints.Select(e => e.Weight));
+        Assert.Equal([3, 1], endpoints.Select(e => e.Weight));
         Assert.Equal(["n1.test", "n2.test"], endpoints.Select(e => e.HostName));
         Assert.Equal(["10", "10"], endpoints.Select(e => e.Metadata[DnsMetadata.SrvPriority]));
         Assert.Equal(["3", "1"], endpoints.Select(e => e.Metadata[DnsMetadata.SrvWeight]));
@@ -126,8 +126,8 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
         _clock.Advance(TimeSpan.FromSeconds(1));
         await WaitForAsync(changed);
         var endpoints = await source.GetEndpointsAsync(CancellationToken.None);
-        Assert.Equal(["http://127.0.0.6:8086", "http://127.0.0.4:8084", "http://127.0.0.5:8085"], endpoints.Select(e => e.Id));
-        Assert.Equal([10_000, 5_000, 5_000], endpoints.Select(e => e.Weight));
+        Assert.Equal(["http://127.0.0.6:8086", "http://127.0.0.5:8085", "http://127.0.0.4:8084"], endpoints.Select(e => e.Id));
+        Assert.Equal([10_000, 5_000, 1], endpoints.Select(e => e.Weight)); // SRV weights 2, 1 and 0.
         Assert.Equal(3, source.Lookups);
         Assert.Contains(_logs.Entries, e => e.Id.Id == 1301);
     }
