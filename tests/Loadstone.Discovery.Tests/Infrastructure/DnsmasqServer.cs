@@ -13,7 +13,8 @@ namespace Loadstone.Discovery.Tests;
 /// </summary>
 public sealed class DnsmasqServer : IAsyncDisposable
 {
-    private const string Binary = "dnsmasq";
+    // Debian installs it in /usr/sbin, which is not on every user's PATH.
+    private static readonly string Binary = File.Exists("/usr/sbin/dnsmasq") ? "/usr/sbin/dnsmasq" : "dnsmasq";
     private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("loadstone-dnsmasq-");
     private Process? _process;
     private int _generation;
