@@ -138,10 +138,15 @@ public sealed partial class EtcdEndpointSource : IEndpointSource, IAsyncDisposab
         _connection.Dispose();
     }
 
-    /// <summary>Stops the watch; the loop ends on its own.</summary>
+    /// <summary>Stops the watch; the loop ends on its own and the connection is closed after it.</summary>
     public void Dispose()
     {
-        if (Stop() is null or { IsCompleted: true })
+        if (Stop() is { IsCompleted: false } loop)
+        {
+            _ = loop.ContinueWith(static (_, connection) => ((EtcdConnection)connection!).Dispose(), _connection,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        else
         {
             _connection.Dispose();
         }
