@@ -257,6 +257,29 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_UpdatesFailuresRejectionsAndStaleness_ReportedWithServiceAndSourceTags()
+    {
+        using var metrics = new MetricRecorder("catalog-dns-metrics");
+        await _dns.RestartAsync([.. s_twoTargets, "srv-host=_http._tcp.catalog.test,gone.test,8089,10,1"]);
+        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer, TimeProvider = _clock, SrvName = "_http._tcp.catalog.test" };
+        await using var source = new DnsEndpointSource("catalog-dns-metrics", options, _logs);
+        await source.GetEndpointsAsync(CancellationToken.None);
+        await WaitScheduledAsync(source, 1);
+
+        await _dns.RestartAsync([]);
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        await WaitScheduledAsync(source, 2);
+        metrics.Observe();
+
+        Assert.Equal(1, metrics.Sum("loadstone.discovery.dns.updates"));
+        Assert.Equal(1, metrics.Sum("loadstone.discovery.dns.rejections"));
+        var failure = Assert.Single(metrics.Measurements, m => m.Instrument == "loadstone.discovery.dns.failures");
+        Assert.Equal("empty", failure.Tags["error.type"]);
+        Assert.Equal(5, Assert.Single(metrics.Measurements, m => m.Instrument == "loadstone.discovery.dns.staleness").Value);
+        Assert.All(metrics.Measurements, m => Assert.Equal("dns-srv:_http._tcp.catalog.test", m.Tags["loadstone.discovery.source"]));
+    }
+
+    [Fact]
     public async Task DisposeAsync_StopsLookupsAndLeavesNoTimer()
     {
         var source = Create(o => o.SrvName = "_http._tcp.catalog.test");

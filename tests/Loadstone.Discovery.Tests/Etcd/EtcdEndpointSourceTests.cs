@@ -172,6 +172,32 @@ public sealed class EtcdEndpointSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Metrics_UpdatesRejectionsResyncsAndStaleness_ReportedWithServiceAndSourceTags()
+    {
+        using var metrics = new MetricRecorder("catalog-etcd-metrics");
+        await _etcd.PutEndpointAsync(_prefix + "a", "http://10.0.0.1:8080");
+        await _etcd.PutAsync(_prefix + "b", "bad");
+        var options = new EtcdDiscoveryOptions { Prefix = _prefix, RetryDelay = TimeSpan.FromMilliseconds(100) };
+        options.Endpoints.Add(_etcd.ClientUrl);
+        await using var source = new EtcdEndpointSource("catalog-etcd-metrics", options, _logs);
+        await source.GetEndpointsAsync(CancellationToken.None);
+        await ChangeAsync(source, () => _etcd.PutEndpointAsync(_prefix + "c", "http://10.0.0.3:8080"));
+
+        metrics.Observe();
+        Assert.Equal(2, metrics.Sum("loadstone.discovery.etcd.updates"));
+        Assert.Equal(1, metrics.Sum("loadstone.discovery.etcd.rejections"));
+        Assert.Equal(0, metrics.Sum("loadstone.discovery.etcd.staleness"));
+        Assert.All(metrics.Measurements, m => Assert.Equal($"etcd:{_prefix}", m.Tags["loadstone.discovery.source"]));
+
+        _etcd.Kill();
+        await Eventually.TrueAsync(() => metrics.Sum("loadstone.discovery.etcd.resyncs") >= 1, "a resync to be counted");
+        await Task.Delay(100);
+        metrics.Observe();
+        Assert.Contains(metrics.Measurements, m => m.Instrument == "loadstone.discovery.etcd.staleness" && m.Value > 0);
+        Assert.Contains(metrics.Measurements, m => m.Instrument == "loadstone.discovery.etcd.resyncs" && Equals(m.Tags["loadstone.discovery.reason"], "disconnected"));
+    }
+
+    [Fact]
     public async Task DisposeAsync_StopsTheWatch()
     {
         var source = Create();
