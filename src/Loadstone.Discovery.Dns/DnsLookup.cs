@@ -275,7 +275,8 @@ internal sealed class DnsLookup(IDnsQuery client, DnsDiscoveryOptions options)
         }
     }
 
-    private bool Wanted(AddressRecord record) => options.AddressFamily switch
+    // A link-local IPv6 address needs an interface (a scope) that a DNS record cannot carry: unusable as an endpoint.
+    private bool Wanted(AddressRecord record) => !record.Address.IsIPv6LinkLocal && options.AddressFamily switch
     {
         DnsAddressFamily.IPv4 => record.Address.AddressFamily == AddressFamily.InterNetwork,
         DnsAddressFamily.IPv6 => record.Address.AddressFamily == AddressFamily.InterNetworkV6,
