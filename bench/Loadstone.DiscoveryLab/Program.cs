@@ -6,7 +6,8 @@
 //          loadstone.pool.membership.changes counter fires right after the swap).
 // scale:   fills a prefix with N keys, then times the source's first read up to the pool's first snapshot, measures the
 //          memory the source and pool hold per endpoint, and times 200 single-key changes from the source publishing
-//          its new set to the pool's new snapshot (the pool's rebuild with N endpoints), all per run; medians over runs.
+//          its new set to the pool's new snapshot (the pool's rebuild with N endpoints) and from the put/delete request
+//          to the pool's new snapshot, all per run; medians over runs.
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
@@ -84,13 +85,14 @@ static async Task ScaleAsync(EtcdServer etcd, int keys, int runs)
         await Task.Delay(1_000);
         var left = (Collected() - before) / (double)keys;
         results.Add(result);
-        Console.WriteLine($"  run {run + 1}: first read {result.FirstReadMs:F0} ms, {result.BytesPerEndpoint:F0} B per endpoint ({left:F0} B left after dispose), rebuild p50 {result.RebuildP50Ms:F2} ms p99 {result.RebuildP99Ms:F2} ms");
+        Console.WriteLine($"  run {run + 1}: first read {result.FirstReadMs:F0} ms, {result.BytesPerEndpoint:F0} B per endpoint ({left:F0} B left after dispose), pool rebuild p50 {result.RebuildP50Ms:F2} ms p99 {result.RebuildP99Ms:F2} ms, change to snapshot p50 {result.ChangeP50Ms:F2} ms p99 {result.ChangeP99Ms:F2} ms");
     }
 
     Console.WriteLine($"scale: {keys} keys, {runs} runs (medians of the runs)");
     Console.WriteLine($"  first read to first snapshot   {Percentile([.. results.Select(r => r.FirstReadMs)], 50):F0} ms");
     Console.WriteLine($"  memory per endpoint            {Percentile([.. results.Select(r => r.BytesPerEndpoint)], 50):F0} B (source and pool, after a full GC)");
-    Console.WriteLine($"  rebuild after one change       p50 {Percentile([.. results.Select(r => r.RebuildP50Ms)], 50):F2} ms, p99 {Percentile([.. results.Select(r => r.RebuildP99Ms)], 50):F2} ms");
+    Console.WriteLine($"  pool rebuild after one change  p50 {Percentile([.. results.Select(r => r.RebuildP50Ms)], 50):F2} ms, p99 {Percentile([.. results.Select(r => r.RebuildP99Ms)], 50):F2} ms");
+    Console.WriteLine($"  put/delete to pool snapshot    p50 {Percentile([.. results.Select(r => r.ChangeP50Ms)], 50):F2} ms, p99 {Percentile([.. results.Select(r => r.ChangeP99Ms)], 50):F2} ms");
 }
 
 // In its own method so that nothing of a run stays referenced once it returns.
@@ -112,10 +114,12 @@ static async Task<ScaleRun> ScaleRunAsync(EtcdServer etcd, string prefix, int ke
 
     // One key changes at a time: the source publishes N endpoints, the pool rebuilds its snapshot from them.
     var rebuilds = new List<double>();
+    var endToEnd = new List<double>();
     for (var i = 0; i < 200; i++)
     {
         var published = snapshots.Next();
         var sourcePublished = logs.Next();
+        var changeStart = Stopwatch.GetTimestamp();
         if (i % 2 == 0)
         {
             await etcd.PutEndpointAsync(prefix + "zz-moving", "http://10.200.0.1:8080");
@@ -127,11 +131,12 @@ static async Task<ScaleRun> ScaleRunAsync(EtcdServer etcd, string prefix, int ke
 
         var at = await published.WaitAsync(TimeSpan.FromSeconds(10));
         rebuilds.Add(Stopwatch.GetElapsedTime(await sourcePublished, at).TotalMilliseconds);
+        endToEnd.Add(Stopwatch.GetElapsedTime(changeStart, at).TotalMilliseconds);
     }
 
     pool.Dispose();
     await source.DisposeAsync();
-    return new ScaleRun(firstRead, perEndpoint, Percentile(rebuilds, 50), Percentile(rebuilds, 99));
+    return new ScaleRun(firstRead, perEndpoint, Percentile(rebuilds, 50), Percentile(rebuilds, 99), Percentile(endToEnd, 50), Percentile(endToEnd, 99));
 }
 
 static (ServicePool Pool, EtcdEndpointSource Source) CreatePool(EtcdServer etcd, string prefix, ILoggerFactory? logs)
@@ -182,7 +187,7 @@ static double Percentile(List<double> values, double percentile)
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
-internal sealed record ScaleRun(double FirstReadMs, double BytesPerEndpoint, double RebuildP50Ms, double RebuildP99Ms);
+internal sealed record ScaleRun(double FirstReadMs, double BytesPerEndpoint, double RebuildP50Ms, double RebuildP99Ms, double ChangeP50Ms, double ChangeP99Ms);
 
 /// <summary>The moment each pool snapshot with new members is published (the membership counter fires right after the swap).</summary>
 internal sealed class SnapshotListener : IDisposable

@@ -298,19 +298,23 @@ public sealed partial class EtcdEndpointSource : IEndpointSource, IAsyncDisposab
 
             if (response.Events.Count > 0)
             {
-                _keys.Apply(response.Events);
+                var changed = _keys.Apply(response.Events);
                 Interlocked.Exchange(ref _revision, response.Header.Revision);
-                Publish(_keys.Snapshot());
+                if (changed)
+                {
+                    Publish(_keys.Snapshot(), compare: false);
+                }
             }
         }
 
         throw new IOException($"The watch stream from {_connection.Current} ended.");
     }
 
-    private void Publish(IReadOnlyList<LoadBalancedEndpoint> endpoints)
+    /// <summary>Hands a new set to the pools, unless it equals the current one (checked when <paramref name="compare"/>: after full reads).</summary>
+    private void Publish(IReadOnlyList<LoadBalancedEndpoint> endpoints, bool compare = true)
     {
         var previous = Volatile.Read(ref _current);
-        if (EndpointSets.Same(previous, endpoints))
+        if (compare && EndpointSets.Same(previous, endpoints))
         {
             return;
         }

@@ -40,22 +40,27 @@ internal sealed class EtcdKeySet(EtcdEndpointSource source)
         return (next.Count, rejected);
     }
 
-    /// <summary>Applies a watch response's events, in order.</summary>
-    public void Apply(IEnumerable<Event> events)
+    /// <summary>Applies a watch response's events, in order; returns whether any endpoint changed.</summary>
+    public bool Apply(IEnumerable<Event> events)
     {
+        var changed = false;
         foreach (var change in events)
         {
             var key = change.Kv.Key.ToStringUtf8();
             _duplicatesLogged.Remove(key);
             if (change.Type == Event.Types.EventType.Delete)
             {
-                _endpoints.Remove(key);
+                changed |= _endpoints.Remove(key);
             }
             else if (Parse(key, change.Kv.Value, _endpoints, out _) is { } endpoint)
             {
+                // A put of the same document (a re-registration under a new lease) changes nothing the pool sees.
+                changed |= !_endpoints.TryGetValue(key, out var before) || !EndpointSets.Same(before, endpoint);
                 _endpoints[key] = endpoint;
             }
         }
+
+        return changed;
     }
 
     /// <summary>The endpoints in key order, without repeated addresses.</summary>
