@@ -113,6 +113,9 @@ internal static class FleetSimulation
         }
 
         using var pool = new ServicePool("fleet", options);
+        // One thread drives the virtual clock: the control plane must run on it too, at the moment a request hands it work.
+        pool.ControlPlane.RunsInline = true;
+        pool.InitializeAsync().GetAwaiter().GetResult();
         var index = new Dictionary<EndpointState, int>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < n; i++)
         {

@@ -20,6 +20,11 @@ internal sealed class StickyKeyExtractor
         _selector = options.KeySelector;
     }
 
+    /// <summary>Whether <paramref name="other"/> reads the same key from a request, so its hash can be reused.</summary>
+    public bool ReadsSameKey(StickyKeyExtractor other) =>
+        ReferenceEquals(this, other)
+        || (_source == other._source && string.Equals(_name, other._name, StringComparison.Ordinal) && _selector == other._selector);
+
     /// <summary>The 64-bit hash of the request's key; <see langword="false"/> when it has none (or an empty one).</summary>
     public bool TryGetKeyHash(HttpRequestMessage request, out ulong keyHash)
     {

@@ -8,7 +8,6 @@ namespace Loadstone;
 internal sealed class StickySessionRouter
 {
     private readonly string _serviceName;
-    private readonly StickyKeyExtractor _extractor;
     private readonly StickyFailurePolicy _failurePolicy;
     private readonly double _boundedLoadFactor;
 
@@ -16,7 +15,7 @@ internal sealed class StickySessionRouter
     {
         ArgumentNullException.ThrowIfNull(options);
         _serviceName = serviceName;
-        _extractor = new StickyKeyExtractor(options);
+        Extractor = new StickyKeyExtractor(options);
         _failurePolicy = options.FailurePolicy;
         _boundedLoadFactor = options.BoundedLoadFactor;
         TimeProvider = timeProvider;
@@ -24,6 +23,9 @@ internal sealed class StickySessionRouter
     }
 
     public StickyBindingTable Bindings { get; }
+
+    /// <summary>Reads the sticky key of a request.</summary>
+    public StickyKeyExtractor Extractor { get; }
 
     public TimeProvider TimeProvider { get; }
 
@@ -48,7 +50,7 @@ internal sealed class StickySessionRouter
     }
 
     /// <summary>The 64-bit hash of the request's sticky key (for group stickiness of routing rules); <see langword="false"/> when it has none.</summary>
-    public bool TryGetKeyHash(HttpRequestMessage request, out ulong keyHash) => _extractor.TryGetKeyHash(request, out keyHash);
+    public bool TryGetKeyHash(HttpRequestMessage request, out ulong keyHash) => Extractor.TryGetKeyHash(request, out keyHash);
 
     /// <summary>
     /// Request path: the candidate index for the request's key, or −1 when it has no key (balance it normally).
@@ -56,7 +58,7 @@ internal sealed class StickySessionRouter
     /// <exception cref="StickyEndpointUnavailableException">The bound endpoint is gone and the policy is Fail.</exception>
     public int Pick(HttpRequestMessage request, StickyCandidates candidates)
     {
-        if (_extractor.TryGetKeyHash(request, out var keyHash))
+        if (Extractor.TryGetKeyHash(request, out var keyHash))
         {
             return Pick(keyHash, candidates);
         }

@@ -32,6 +32,7 @@ public sealed class EndpointState
     private int _consecutiveLocalFailures;
     private int _windowRequests;
     private int _windowFailures;
+    private bool _ejectionPending;
 
     /// <summary>The least latency a failed request is recorded with: 1 second.</summary>
     internal static readonly TimeSpan FailureLatencyPenalty = TimeSpan.FromSeconds(1);
@@ -94,6 +95,17 @@ public sealed class EndpointState
 
     /// <summary>Ejections so far, less one per quiet interval: the multiplier of the next ejection's length.</summary>
     internal int EjectionMultiplier { get; set; }
+
+    /// <summary>
+    /// Set on the request path when a consecutive-failure threshold is crossed, until the control plane has decided on
+    /// the ejection and published it: picks skip the endpoint meanwhile, so the ejection takes effect at once although
+    /// the snapshot is rebuilt off the request path.
+    /// </summary>
+    internal bool EjectionPending
+    {
+        get => Volatile.Read(ref _ejectionPending);
+        set => Volatile.Write(ref _ejectionPending, value);
+    }
 
     /// <summary>Ejections since the endpoint joined.</summary>
     internal int EjectionCount { get; set; }

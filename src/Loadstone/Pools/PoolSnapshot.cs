@@ -3,27 +3,35 @@ using System.Collections.Concurrent;
 namespace Loadstone;
 
 /// <summary>
-/// An immutable picture of a pool for the request path: every endpoint and the routable candidates. Built by the
-/// control plane on each change and published with one reference swap.
+/// An immutable picture of a pool for the request path: every endpoint, and the pick pipeline of the routable
+/// candidates. Built by the control plane on each change and published with one reference swap.
 /// </summary>
 internal sealed class PoolSnapshot
 {
-    // Candidate sets for requests that ask for a subset (a named endpoint, a scheme preference), built on first use.
-    private readonly ConcurrentDictionary<EndpointFilter, CandidateSet> _filtered = new();
+    // Pipelines for requests that ask for a subset (a named endpoint, a scheme preference): those seen before are
+    // prebuilt with the snapshot; a filter seen for the first time is built on first use.
+    private readonly ConcurrentDictionary<EndpointFilter, PickPipeline> _filtered = new();
+    private readonly PickStages _stages;
 
     /// <param name="all">Members in source order, then draining endpoints.</param>
     /// <param name="memberCount">How many of <paramref name="all"/> are members (not draining).</param>
     /// <param name="healthyCount">How many members are routable by health.</param>
-    /// <param name="strategy">The strategy, which prepares each candidate set.</param>
+    /// <param name="stages">What pipelines are made of.</param>
     /// <param name="failOpen">Route to every member whatever its health.</param>
-    public PoolSnapshot(EndpointState[] all, int memberCount, int healthyCount, ILoadBalancingStrategy strategy, bool failOpen)
+    /// <param name="knownFilters">Filters to prepare pipelines for now, rather than on a request.</param>
+    public PoolSnapshot(EndpointState[] all, int memberCount, int healthyCount, PickStages stages, bool failOpen,
+        IEnumerable<EndpointFilter>? knownFilters = null)
     {
         All = all;
         MemberCount = memberCount;
         HealthyCount = healthyCount;
-        Strategy = strategy;
+        _stages = stages;
         FailOpen = failOpen;
-        Candidates = BuildCandidates<object?>(static (s, _) => s.Endpoint.Name is null, null);
+        Pipeline = PickPipeline.Build(stages, BuildCandidates<object?>(static (s, _) => s.Endpoint.Name is null, null));
+        foreach (var filter in knownFilters ?? [])
+        {
+            _filtered.TryAdd(filter, BuildFiltered(filter));
+        }
     }
 
     public EndpointState[] All { get; }
@@ -34,14 +42,18 @@ internal sealed class PoolSnapshot
 
     public bool FailOpen { get; }
 
-    /// <summary>The routable unnamed candidates; empty when none.</summary>
-    public CandidateSet Candidates { get; }
+    /// <summary>The pipeline of the routable unnamed candidates; its set is empty when there are none.</summary>
+    public PickPipeline Pipeline { get; }
 
-    public ILoadBalancingStrategy Strategy { get; }
+    /// <summary>The routable unnamed candidates (the pipeline's set).</summary>
+    public CandidateSet Candidates => Pipeline.Candidates;
 
-    public CandidateSet GetCandidates(EndpointFilter? filter) =>
-        filter is null ? Candidates : _filtered.GetOrAdd(filter, static (f, s) => s.BuildFiltered(f), this);
+    public ILoadBalancingStrategy Strategy => _stages.Strategy;
 
+    public string StrategyName => _stages.Strategy.Name;
+
+    public PickPipeline GetPipeline(EndpointFilter? filter) =>
+        filter is null ? Pipeline : _filtered.GetOrAdd(filter, static (f, s) => s.BuildFiltered(f), this);
     /// <summary>Why nothing could be picked from <paramref name="filter"/>'s candidates.</summary>
     public NoAvailableEndpointReason ExplainEmpty(EndpointFilter? filter)
     {
@@ -61,18 +73,18 @@ internal sealed class PoolSnapshot
             : NoAvailableEndpointReason.AllUnhealthy;
     }
 
-    private CandidateSet BuildFiltered(EndpointFilter filter)
+    private PickPipeline BuildFiltered(EndpointFilter filter)
     {
         foreach (var scheme in filter.SchemePreference)
         {
             var set = BuildCandidates(static (s, arg) => arg.Filter.Matches(s.Endpoint, arg.Scheme), (Filter: filter, Scheme: scheme));
             if (set.Count > 0)
             {
-                return set;
+                return PickPipeline.Build(_stages, set);
             }
         }
 
-        return CandidateSet.Empty;
+        return PickPipeline.Build(_stages, CandidateSet.Empty);
     }
 
     private CandidateSet BuildCandidates<TArg>(Func<EndpointState, TArg, bool> include, TArg arg)
@@ -94,9 +106,7 @@ internal sealed class PoolSnapshot
             return CandidateSet.Empty;
         }
 
-        var set = new CandidateSet([.. endpoints], [.. weights]);
-        set.StrategyState = Strategy.Prepare(set);
-        return set;
+        return new CandidateSet([.. endpoints], [.. weights]);
     }
 }
 

@@ -1,8 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace Loadstone;
 
@@ -13,10 +13,11 @@ namespace Loadstone;
 /// <remarks>
 /// The request path (<see cref="Acquire"/>) reads an immutable snapshot and takes no lock. The control plane
 /// (endpoint sources, health probes, outlier detection, slow start, draining) changes state under a lock, builds a
-/// new snapshot and publishes it with one reference swap. Create pools through dependency injection
+/// new snapshot and publishes it with one reference swap; a request that crosses an outlier threshold hands the
+/// ejection to the control plane and returns at once. Create pools through dependency injection
 /// (<c>AddLoadBalancedHttpClient</c>), or directly with this constructor where there is no container.
 /// </remarks>
-public sealed partial class ServicePool : IDisposable, IOutcomeObserver
+public sealed partial class ServicePool : IDisposable
 {
     /// <summary>How often the control plane looks at time-driven state: ejections, slow start, draining.</summary>
     internal static readonly TimeSpan HousekeepingPeriod = TimeSpan.FromSeconds(1);
@@ -25,22 +26,19 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
     private readonly ILogger _logger;
     private readonly StrategyCatalog _strategies;
     private readonly CancellationTokenSource _disposed = new();
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Dictionary<string, EndpointState> _states = new(StringComparer.Ordinal);
-    private readonly List<EndpointState> _draining = [];
-    private readonly List<IDisposable> _subscriptions = [];
+    private readonly Membership _membership = new();
+    private readonly SourceWatcher _sources;
+    private readonly OutlierDetector _outliers;
+    private readonly FailOpen _failOpen;
+    private readonly ControlPlaneQueue _controlPlane;
+    private readonly ConcurrentDictionary<EndpointFilter, byte> _knownFilters = new(ReferenceEqualityComparer.Instance);
 
     private LoadBalancingOptions _options;
-    private ILoadBalancingStrategy _strategy;
-    private IReadOnlyList<LoadBalancedEndpoint>?[] _sourceEndpoints;
-    private bool[] _sourceAnswered;
-    private int _sourcesPending;
+    private PickStages _stages;
     private int _started;
     private ITimer? _housekeeping;
-    private DateTimeOffset _nextOutlierEvaluation;
     private ActiveHealthProber? _prober;
     private volatile PoolSnapshot _snapshot;
-    private bool _failOpenEpisode;
 
     /// <summary>Creates a pool without a container. Sources and health checks start on first use or on <see cref="InitializeAsync"/>.</summary>
     /// <param name="serviceName">The logical service name, e.g. <c>catalog</c>.</param>
@@ -66,26 +64,22 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         TimeProvider = options.TimeProvider ?? containerTimeProvider ?? TimeProvider.System;
         Random = options.Random ?? Random.Shared;
         _options = options;
-        StickyRouter = options.StickySessions.IsEnabled ? new StickySessionRouter(serviceName, options.StickySessions, TimeProvider) : null;
-        Routing = options.Routes.Count > 0 ? RoutingTable.Build(serviceName, options.Routes, TimeProvider) : null;
-        _strategy = Compose(strategies.Create(options, new StrategyContext(serviceName, Random, TimeProvider)), options);
-        _sourceEndpoints = new IReadOnlyList<LoadBalancedEndpoint>?[options.EndpointSources.Count];
-        _sourceAnswered = new bool[options.EndpointSources.Count];
-        Retry = options.Retries.Enabled ? new RetryExecutor(options.Retries, TimeProvider) : null;
+        _controlPlane = new ControlPlaneQueue(ex => Log.ControlPlaneFailed(_logger, ServiceName, ex));
+        _outliers = new OutlierDetector(serviceName, _logger, () => Options.HealthChecks.Passive,
+            () => _controlPlane.Post(static s => ((ServicePool)s!).EjectPending(), this));
+        _failOpen = new FailOpen(serviceName, _logger);
+        _sources = new SourceWatcher(serviceName, [.. options.EndpointSources], _gate, Publish, _logger);
+        _stages = CreateStages(options, sticky: null);
+        Retry = options.Retries.Enabled ? new RetryPolicy(options.Retries, TimeProvider) : null;
         lock (_gate)
         {
-            _snapshot = BuildSnapshot(TimeProvider.GetUtcNow());
-        }
-
-        if (options.EndpointSources.Count == 0)
-        {
-            _ready.TrySetResult();
+            _snapshot = Rebuild();
         }
 
         LoadstoneMetrics.Register(this);
         if (options.HealthChecks.Active is { Enabled: true, StartEagerly: true })
         {
-            EnsureStarted();
+            Start();
         }
     }
 
@@ -93,7 +87,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
     public string ServiceName { get; }
 
     /// <summary>The name of the strategy in use.</summary>
-    public string StrategyName => _snapshot.Strategy.Name;
+    public string StrategyName => _snapshot.StrategyName;
 
     /// <summary>The pool's clock.</summary>
     public TimeProvider TimeProvider { get; }
@@ -112,16 +106,16 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
 
     internal PoolSnapshot Snapshot => _snapshot;
 
-    internal bool IsReady => _ready.Task.IsCompleted;
+    internal bool IsReady => _sources.IsReady;
 
     /// <summary>The sticky-key router (key extraction and bindings), or null when sticky sessions are off.</summary>
-    internal StickySessionRouter? StickyRouter { get; private set; }
-
-    /// <summary>The compiled routing rules, or null when the service has none. Replaced when options are reloaded.</summary>
-    internal RoutingTable? Routing { get; private set; }
+    internal StickySessionRouter? StickyRouter => _stages.Sticky;
 
     /// <summary>The retry policy, or null when retries are off. Replaced when options are reloaded.</summary>
-    internal RetryExecutor? Retry { get; private set; }
+    internal RetryPolicy? Retry { get; private set; }
+
+    /// <summary>The control plane's queue of work handed over by requests (for tests that wait for it to drain).</summary>
+    internal ControlPlaneQueue ControlPlane => _controlPlane;
 
     /// <summary>
     /// Starts watching the endpoint sources and probing endpoints (if not yet started) and waits until each source
@@ -130,8 +124,8 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
     /// <param name="cancellationToken">Stops the wait, not the sources.</param>
     public Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        EnsureStarted();
-        return _ready.Task.WaitAsync(cancellationToken);
+        Start();
+        return _sources.Ready.WaitAsync(cancellationToken);
     }
 
     /// <summary>
@@ -149,7 +143,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                 s.FailedRequests, s.Latency, s.WeightFactor, s.EjectionCount, s.EjectedUntil);
         }
 
-        return new ServicePoolStatus(ServiceName, snapshot.Strategy.Name, snapshot.FailOpen, endpoints);
+        return new ServicePoolStatus(ServiceName, snapshot.StrategyName, snapshot.FailOpen, endpoints);
     }
 
     /// <summary>
@@ -159,38 +153,44 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
     /// <param name="request">The request, passed to the strategy; <see langword="null"/> when there is none.</param>
     /// <returns>A lease; call <see cref="EndpointLease.Complete"/> exactly once when the request ends.</returns>
     /// <exception cref="NoAvailableEndpointException">No endpoint can take the request; the reason says why.</exception>
-    public EndpointLease Acquire(HttpRequestMessage? request = null) => AcquireFiltered(null, request);
+    public EndpointLease Acquire(HttpRequestMessage? request = null)
+    {
+        var context = new PickContext(request);
+        return AcquireAttempt(null, ref context, default);
+    }
 
-    internal EndpointLease AcquireFiltered(EndpointFilter? filter, HttpRequestMessage? request) =>
-        AcquireExcluding(filter, request, default);
-
-    /// <summary>Acquires, avoiding the endpoints already tried by this request where another candidate exists.</summary>
-    internal EndpointLease AcquireExcluding(EndpointFilter? filter, HttpRequestMessage? request, in TriedEndpoints tried)
+    /// <summary>Acquires from the candidates <paramref name="filter"/> allows, avoiding those already tried where another exists.</summary>
+    internal EndpointLease AcquireAttempt(EndpointFilter? filter, ref PickContext context, in TriedEndpoints tried)
     {
         if (_started == 0)
         {
-            EnsureStarted();
+            // The first request starts the control plane without waiting for it.
+            _controlPlane.Post(static s => ((ServicePool)s!).Start(), this);
+        }
+
+        if (filter is not null && !_knownFilters.ContainsKey(filter))
+        {
+            _knownFilters.TryAdd(filter, 0);
         }
 
         var snapshot = _snapshot;
-        var candidates = snapshot.GetCandidates(filter);
-        if (candidates.Count == 0)
+        var pipeline = snapshot.GetPipeline(filter);
+        if (pipeline.Candidates.Count == 0)
         {
             ThrowNoEndpoint(snapshot, filter);
         }
 
-        var index = snapshot.Strategy.Pick(candidates, request);
-        if ((uint)index >= (uint)candidates.Count)
+        var index = tried.Count == 0 ? pipeline.Pick(ref context) : pipeline.PickUntried(ref context, tried);
+        var state = pipeline.Candidates[index];
+        if (state.EjectionPending)
         {
-            ThrowBadPick(snapshot.Strategy, index, candidates.Count);
+            // Being ejected on the control plane right now: treat it as tried, so it is avoided where possible.
+            var avoid = tried;
+            avoid.Add(state);
+            state = pipeline.Candidates[pipeline.PickUntried(ref context, avoid)];
         }
 
-        if (tried.Count > 0 && tried.Contains(candidates[index]))
-        {
-            index = PickUntried(snapshot, candidates, request, tried, index);
-        }
-
-        return new EndpointLease(candidates[index], TimeProvider, ServiceName);
+        return new EndpointLease(state, TimeProvider, ServiceName);
     }
 
     /// <summary>Stops watching sources, probing and housekeeping.</summary>
@@ -204,19 +204,12 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             }
 
             _disposed.Cancel();
-            foreach (var subscription in _subscriptions)
-            {
-                subscription.Dispose();
-            }
-
-            _subscriptions.Clear();
             _housekeeping?.Dispose();
             _prober?.Dispose();
         }
 
+        _sources.Dispose();
         LoadstoneMetrics.Unregister(this);
-
-        _ready.TrySetResult();
     }
 
     /// <summary>
@@ -235,42 +228,49 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
 
         lock (_gate)
         {
-            // Bindings survive a reload that keeps the sticky settings, so sessions are not reshuffled.
-            if (!SameStickiness(_options.StickySessions, options.StickySessions))
-            {
-                StickyRouter = options.StickySessions.IsEnabled ? new StickySessionRouter(ServiceName, options.StickySessions, TimeProvider) : null;
-            }
-
-            Routing = options.Routes.Count > 0 ? RoutingTable.Build(ServiceName, options.Routes, TimeProvider, Routing) : null;
-            var inner = _strategy is IWrappingStrategy wrapped ? wrapped.Innermost : _strategy;
-            if (!string.Equals(options.Strategy, _options.Strategy, StringComparison.OrdinalIgnoreCase)
-                || options.StrategyFactory != _options.StrategyFactory)
-            {
-                inner = _strategies.Create(options, new StrategyContext(ServiceName, Random, TimeProvider));
-            }
-
-            _strategy = Compose(inner, options);
-
-            var sources = _options.EndpointSources;
+            var previous = _options;
             options.EndpointSources.Clear();
-            foreach (var source in sources)
+            foreach (var source in previous.EndpointSources)
             {
                 options.EndpointSources.Add(source);
             }
 
-            var wasProbing = _options.HealthChecks.Active.Enabled;
+            // Bindings survive a reload that keeps the sticky settings, so sessions are not reshuffled; so does the
+            // strategy's state (a round-robin position, say) when the strategy stays.
+            var sameStrategy = string.Equals(options.Strategy, previous.Strategy, StringComparison.OrdinalIgnoreCase)
+                && options.StrategyFactory == previous.StrategyFactory;
+            var sticky = SameStickiness(previous.StickySessions, options.StickySessions) ? _stages.Sticky : null;
             Volatile.Write(ref _options, options);
-            Retry = options.Retries.Enabled ? new RetryExecutor(options.Retries, TimeProvider) : null;
-            ApplyActiveHealthOptions(wasProbing, options.HealthChecks.Active);
+            _stages = CreateStages(options, sticky, sameStrategy ? _stages.Strategy : null);
+            Retry = options.Retries.Enabled ? new RetryPolicy(options.Retries, TimeProvider) : null;
+            ApplyActiveHealthOptions(previous.HealthChecks.Active.Enabled, options.HealthChecks.Active);
             Publish("options reloaded");
         }
 
         return true;
     }
 
-    // ---- Start-up and endpoint sources. ----
+    /// <summary>Records a probe result; called by the prober.</summary>
+    internal void OnProbeResult(EndpointState state, bool passed, EndpointHealthReason failure)
+    {
+        lock (_gate)
+        {
+            if (_disposed.IsCancellationRequested || !_membership.IsMember(state) || !_options.HealthChecks.Active.Enabled)
+            {
+                return;
+            }
 
-    private void EnsureStarted()
+            ActiveCheckResults.Record(state, passed, failure, _options.HealthChecks.Active);
+            if (passed)
+            {
+                _outliers.OnProbePassed(state, TimeProvider.GetUtcNow());
+            }
+
+            Publish(passed ? "health check passed" : "health check failed");
+        }
+    }
+
+    private void Start()
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
         {
@@ -284,7 +284,7 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
                 return;
             }
 
-            _nextOutlierEvaluation = TimeProvider.GetUtcNow() + _options.HealthChecks.Passive.Interval;
+            _outliers.Start(TimeProvider.GetUtcNow());
             _housekeeping = TimeProvider.CreateTimer(static s => ((ServicePool)s!).Housekeeping(), this,
                 HousekeepingPeriod, HousekeepingPeriod);
             if (_options.HealthChecks.Active.Enabled)
@@ -294,211 +294,18 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             }
         }
 
-        var sources = _options.EndpointSources;
-        _sourcesPending = sources.Count;
-        for (var i = 0; i < sources.Count; i++)
-        {
-            var index = i;
-            var source = sources[i];
-            lock (_gate)
-            {
-                if (_disposed.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                _subscriptions.Add(ChangeToken.OnChange(
-                    () => source.GetChangeToken() ?? NeverChangeToken.Instance,
-                    () => _ = RefreshSourceAsync(index, source)));
-            }
-
-            _ = RefreshSourceAsync(index, source);
-        }
+        _sources.Start();
     }
 
-    private async Task RefreshSourceAsync(int index, IEndpointSource source)
-    {
-        try
-        {
-            var endpoints = await source.GetEndpointsAsync(_disposed.Token).ConfigureAwait(false);
-            var problems = endpoints is null
-                ? [$"Endpoint source '{source.Name}' of service '{ServiceName}' returned null."]
-                : EndpointValidation.ValidateSet(ServiceName, endpoints, source.AllowsEmpty);
-            lock (_gate)
-            {
-                if (problems.Count > 0)
-                {
-                    Log.SourceUpdateRejected(_logger, ServiceName, source.Name, string.Join(" ", problems));
-                }
-                else if (!_disposed.IsCancellationRequested)
-                {
-                    _sourceEndpoints[index] = endpoints!;
-                    Publish($"source '{source.Name}' updated");
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            Log.SourceFailed(_logger, ServiceName, source.Name, ex);
-        }
-        finally
-        {
-            // A source's first answer, good or bad, counts towards readiness: a failing source must not hang callers.
-            lock (_gate)
-            {
-                if (!_sourceAnswered[index])
-                {
-                    _sourceAnswered[index] = true;
-                    if (--_sourcesPending == 0)
-                    {
-                        _ready.TrySetResult();
-                    }
-                }
-            }
-        }
-    }
-
-    // ---- Health: probes, outliers, housekeeping. ----
-
-    /// <summary>Records a probe result; called by the prober.</summary>
-    internal void OnProbeResult(EndpointState state, bool passed, EndpointHealthReason failure)
+    private void EjectPending()
     {
         lock (_gate)
         {
-            if (_disposed.IsCancellationRequested || !_states.TryGetValue(state.Endpoint.Id, out var current) || current != state
-                || !_options.HealthChecks.Active.Enabled)
+            if (!_disposed.IsCancellationRequested)
             {
-                return;
-            }
-
-            var active = _options.HealthChecks.Active;
-            var before = state.ActiveHealth;
-            if (passed)
-            {
-                state.ProbeFailures = 0;
-                state.ProbeSuccesses++;
-                if (before == EndpointHealth.Initial
-                    || (before == EndpointHealth.Unhealthy && state.ProbeSuccesses >= active.HealthyThreshold))
-                {
-                    state.ActiveHealth = EndpointHealth.Healthy;
-                    state.ActiveReason = EndpointHealthReason.None;
-                }
-
-                // A passing probe ends an outlier ejection early.
-                if (state.EjectedUntil is not null)
-                {
-                    state.EjectedUntil = null;
-                    state.EjectionEndedAt = TimeProvider.GetUtcNow();
-                    state.ResetConsecutiveFailures();
-                    Log.EjectionEnded(_logger, ServiceName, state.Endpoint.BaseAddress, "a health check passed");
-                }
-            }
-            else
-            {
-                state.ProbeSuccesses = 0;
-                state.ProbeFailures++;
-                if (before != EndpointHealth.Unhealthy && state.ProbeFailures >= active.UnhealthyThreshold)
-                {
-                    state.ActiveHealth = EndpointHealth.Unhealthy;
-                }
-
-                if (state.ActiveHealth == EndpointHealth.Unhealthy)
-                {
-                    state.ActiveReason = failure;
-                }
-            }
-
-            Publish(passed ? "health check passed" : "health check failed");
-        }
-    }
-
-    // Called under _gate after a reload: new settings reach the prober; turning checks on or off starts or stops it.
-    private void ApplyActiveHealthOptions(bool wasEnabled, ActiveHealthCheckOptions active)
-    {
-        if (active.Enabled == wasEnabled)
-        {
-            _prober?.UpdateOptions(active);
-            return;
-        }
-
-        foreach (var state in _states.Values)
-        {
-            // Switched on: endpoints keep their traffic until probes say otherwise. Switched off: Unavailable.
-            state.ProbeSuccesses = state.ProbeFailures = 0;
-            state.ActiveHealth = active.Enabled ? EndpointHealth.Healthy : EndpointHealth.Unchecked;
-            state.ActiveReason = active.Enabled ? EndpointHealthReason.None : EndpointHealthReason.HealthChecksDisabled;
-        }
-
-        if (active.Enabled)
-        {
-            // Once started (housekeeping exists), start probing here; Publish starts the probes. Else start-up will.
-            _prober = _housekeeping is null || _disposed.IsCancellationRequested ? null : new ActiveHealthProber(this, active);
-        }
-        else
-        {
-            _prober?.Dispose();
-            _prober = null;
-        }
-    }
-
-    /// <inheritdoc />
-    void IOutcomeObserver.OnConsecutiveFailures(EndpointState state, EndpointHealthReason rule, int count)
-    {
-        var passive = Options.HealthChecks.Passive;
-        var threshold = rule switch
-        {
-            EndpointHealthReason.EjectedConsecutiveGatewayErrors => passive.ConsecutiveGatewayErrors,
-            EndpointHealthReason.EjectedConsecutiveServerErrors => passive.ConsecutiveServerErrors,
-            _ => passive.ConsecutiveLocalFailures,
-        };
-
-        // Equality, not >=: one ejection per streak, and the lock is taken only at that moment.
-        if (passive.Enabled && threshold > 0 && count == threshold)
-        {
-            lock (_gate)
-            {
-                if (TryEject(state, rule, TimeProvider.GetUtcNow()))
-                {
-                    Publish("outlier ejected");
-                }
+                _outliers.EjectPending(_membership, TimeProvider.GetUtcNow(), () => Publish("outlier ejected"));
             }
         }
-    }
-
-    // Called under _gate.
-    private bool TryEject(EndpointState state, EndpointHealthReason reason, DateTimeOffset now)
-    {
-        if (_disposed.IsCancellationRequested || state.EjectedUntil is not null || state.DrainDeadline is not null
-            || !_states.TryGetValue(state.Endpoint.Id, out var current) || current != state)
-        {
-            return false;
-        }
-
-        var passive = _options.HealthChecks.Passive;
-        var members = _states.Count - _draining.Count;
-        var ejected = _states.Values.Count(s => s.EjectedUntil is not null);
-        var limit = Math.Max(1, members * passive.MaxEjectionPercent / 100);
-        if (ejected >= limit)
-        {
-            Log.EjectionSkipped(_logger, ServiceName, state.Endpoint.BaseAddress, reason, ejected, limit);
-            return false;
-        }
-
-        state.EjectionMultiplier++;
-        state.EjectionCount++;
-        var length = TimeSpan.FromTicks(Math.Min(passive.BaseEjectionTime.Ticks * state.EjectionMultiplier, passive.MaxEjectionTime.Ticks));
-        state.EjectedUntil = now + length;
-        state.EjectionReason = reason;
-        state.ResetConsecutiveFailures();
-        Log.Ejected(_logger, ServiceName, state.Endpoint.BaseAddress, reason, length);
-        LoadstoneMetrics.Ejections.Add(1,
-            new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName),
-            new KeyValuePair<string, object?>(LoadstoneMetrics.EndpointTag, state.Endpoint.BaseAddress),
-            new KeyValuePair<string, object?>(LoadstoneMetrics.ReasonTag, reason.ToString()));
-        return true;
     }
 
     private void Housekeeping()
@@ -511,54 +318,12 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
             }
 
             var now = TimeProvider.GetUtcNow();
-            var changed = false;
-            var passive = _options.HealthChecks.Passive;
-            foreach (var state in _states.Values)
+            var changed = _outliers.Evaluate(_membership, now);
+            changed |= _membership.States.Any(s => s.SlowStartSince is not null);
+            foreach (var (state, inFlight) in _membership.ProgressDraining(now))
             {
-                if (state.EjectedUntil is { } until && until <= now)
-                {
-                    state.EjectedUntil = null;
-                    state.EjectionEndedAt = now;
-                    state.ResetConsecutiveFailures();
-                    Log.EjectionEnded(_logger, ServiceName, state.Endpoint.BaseAddress, "the ejection time passed");
-                    changed = true;
-                }
-
-                changed |= state.SlowStartSince is not null;
-            }
-
-            if (now >= _nextOutlierEvaluation)
-            {
-                _nextOutlierEvaluation = now + passive.Interval;
-                foreach (var state in _states.Values)
-                {
-                    var (requests, failures) = state.TakeWindow();
-                    // Envoy's backoff decay: one step per whole interval spent out of ejection.
-                    if (state.EjectedUntil is null && state.EjectionMultiplier > 0 && now - state.EjectionEndedAt >= passive.Interval)
-                    {
-                        state.EjectionMultiplier--;
-                    }
-
-                    if (passive.Enabled && passive.FailureRateThreshold > 0 && requests >= passive.FailureRateMinimumRequests
-                        && failures >= passive.FailureRateThreshold * requests)
-                    {
-                        changed |= TryEject(state, EndpointHealthReason.EjectedFailureRate, now);
-                    }
-                }
-            }
-
-            for (var i = _draining.Count - 1; i >= 0; i--)
-            {
-                var state = _draining[i];
-                if (state.ActiveRequests == 0 || now >= state.DrainDeadline)
-                {
-                    _draining.RemoveAt(i);
-                    _states.Remove(state.Endpoint.Id);
-                    state.Health = EndpointHealth.Unused;
-                    state.HealthReason = EndpointHealthReason.NotRegistered;
-                    Log.Drained(_logger, ServiceName, state.Endpoint.BaseAddress, state.ActiveRequests);
-                    changed = true;
-                }
+                Log.Drained(_logger, ServiceName, state.Endpoint.BaseAddress, inFlight);
+                changed = true;
             }
 
             if (changed)
@@ -568,29 +333,36 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         }
     }
 
-    // ---- Snapshot. ----
+    // Called under _gate after a reload: new settings reach the prober; turning checks on or off starts or stops it.
+    private void ApplyActiveHealthOptions(bool wasEnabled, ActiveHealthCheckOptions active)
+    {
+        if (active.Enabled == wasEnabled)
+        {
+            _prober?.UpdateOptions(active);
+            return;
+        }
+
+        ActiveCheckResults.Switch(_membership.States, active.Enabled);
+        if (active.Enabled)
+        {
+            // Once started (housekeeping exists), start probing here; Publish starts the probes. Else start-up will.
+            _prober = _housekeeping is null || _disposed.IsCancellationRequested ? null : new ActiveHealthProber(this, active);
+        }
+        else
+        {
+            _prober?.Dispose();
+            _prober = null;
+        }
+    }
 
     // Called under _gate.
     private void Publish(string cause)
     {
         var before = _snapshot;
-        var after = BuildSnapshot(TimeProvider.GetUtcNow());
+        var after = Rebuild();
         _snapshot = after;
         _prober?.Sync(after.All);
-        // An episode is an endpoint set that was healthy and stopped being so. A pool that starts with every endpoint
-        // awaiting its first probe routes to all of them too, but that is start-up, not an episode: no log, no count.
-        if (after.FailOpen && !_failOpenEpisode && after.All.Any(s => s.HealthReason != EndpointHealthReason.InitialHealthChecking))
-        {
-            _failOpenEpisode = true;
-            Log.FailOpenStarted(_logger, ServiceName, after.HealthyCount, after.MemberCount);
-            LoadstoneMetrics.FailOpenEpisodes.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName));
-        }
-        else if (!after.FailOpen && _failOpenEpisode)
-        {
-            _failOpenEpisode = false;
-            Log.FailOpenEnded(_logger, ServiceName, after.HealthyCount, after.MemberCount);
-        }
-
+        _failOpen.Observe(after);
         if (!SameMembers(before.All, after.All))
         {
             LoadstoneMetrics.MembershipChanges.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName));
@@ -599,230 +371,41 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
     }
 
     // Called under _gate (or from the constructor).
-    private PoolSnapshot BuildSnapshot(DateTimeOffset now)
+    private PoolSnapshot Rebuild()
     {
         var options = _options;
-        var members = new List<EndpointState>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-
-        // Endpoints registered while none is healthy (a pool starting up) become healthy together, as far as slow start goes.
-        var anyHealthy = _states.Values.Any(s => s.IsRoutable);
-
-        void Add(LoadBalancedEndpoint endpoint)
-        {
-            if (!seen.Add(endpoint.Id))
-            {
-                return;
-            }
-
-            if (_states.TryGetValue(endpoint.Id, out var state))
-            {
-                state.Endpoint = endpoint;
-                if (state.DrainDeadline is not null)
-                {
-                    state.DrainDeadline = null;
-                    _draining.Remove(state);
-                }
-            }
-            else
-            {
-                state = new EndpointState(endpoint, TimeProvider, options.LatencyDecayTime, options.InitialLatency, this)
-                {
-                    ActiveHealth = options.HealthChecks.Active.Enabled ? EndpointHealth.Initial : EndpointHealth.Unchecked,
-                    ActiveReason = options.HealthChecks.Active.Enabled ? EndpointHealthReason.InitialHealthChecking : EndpointHealthReason.HealthChecksDisabled,
-                    SkipsFirstSlowStart = !anyHealthy,
-                };
-                _states.Add(endpoint.Id, state);
-            }
-
-            members.Add(state);
-        }
-
-        foreach (var endpoint in options.Endpoints)
-        {
-            Add(endpoint);
-        }
-
-        foreach (var list in _sourceEndpoints)
-        {
-            foreach (var endpoint in list ?? [])
-            {
-                Add(endpoint);
-            }
-        }
-
-        // Endpoints that left their source drain while requests are in flight, then are dropped.
-        if (_states.Count != seen.Count + _draining.Count)
-        {
-            foreach (var state in _states.Values.Where(s => !seen.Contains(s.Endpoint.Id) && s.DrainDeadline is null).ToList())
-            {
-                if (state.ActiveRequests > 0 && options.DeregistrationDelay > TimeSpan.Zero)
-                {
-                    state.DrainDeadline = now + options.DeregistrationDelay;
-                    state.SlowStartSince = null;
-                    state.WeightFactor = 1;
-                    _draining.Add(state);
-                }
-                else
-                {
-                    _states.Remove(state.Endpoint.Id);
-                    state.Health = EndpointHealth.Unused;
-                    state.HealthReason = EndpointHealthReason.NotRegistered;
-                }
-            }
-        }
-
-        EvaluateHealth(members, now, options);
-        foreach (var state in _draining)
-        {
-            state.Health = EndpointHealth.Draining;
-            state.HealthReason = EndpointHealthReason.DeregistrationInProgress;
-        }
-
-        var healthy = members.Count(s => s.IsRoutable);
-        var failOpen = options.HealthChecks.FailOpen;
-        var breached = members.Count > 0
-            && (healthy < failOpen.MinimumHealthyCount || healthy * 100 < failOpen.MinimumHealthyPercent * members.Count);
-        var all = new EndpointState[members.Count + _draining.Count];
-        members.CopyTo(all);
-        _draining.CopyTo(all, members.Count);
-        return new PoolSnapshot(all, members.Count, healthy, _strategy, failOpen: breached && failOpen.Enabled);
+        var now = TimeProvider.GetUtcNow();
+        var members = _membership.Update(options.Endpoints.Concat(_sources.Endpoints), now, options.DeregistrationDelay, CreateState);
+        return SnapshotBuilder.Build(members, _membership.Draining, now, options, _stages, _knownFilters.Keys);
     }
 
-    /// <summary>Sets each member's health from active checks and ejections, and moves slow start along.</summary>
-    private static void EvaluateHealth(List<EndpointState> members, DateTimeOffset now, LoadBalancingOptions options)
+    private EndpointState CreateState(LoadBalancedEndpoint endpoint, bool anyRoutable)
     {
-        var slowStart = options.SlowStart;
-        var newlyRoutable = new List<EndpointState>();
-        foreach (var state in members)
+        var options = _options;
+        var state = new EndpointState(endpoint, TimeProvider, options.LatencyDecayTime, options.InitialLatency, _outliers)
         {
-            if (state.EjectedUntil is not null)
-            {
-                state.Health = EndpointHealth.Unhealthy;
-                state.HealthReason = state.EjectionReason;
-            }
-            else
-            {
-                state.Health = state.ActiveHealth;
-                state.HealthReason = state.ActiveReason;
-            }
-
-            if (!state.IsRoutable)
-            {
-                state.SlowStartSince = null;
-                state.WeightFactor = 1;
-                state.WasRoutable = false;
-                state.SkipsFirstSlowStart &= state.Health != EndpointHealth.Unhealthy;
-            }
-            else if (!state.WasRoutable)
-            {
-                newlyRoutable.Add(state);
-                state.WasRoutable = true;
-            }
-        }
-
-        if (slowStart.Window > TimeSpan.Zero)
-        {
-            // ALB rule: enter slow start only if another healthy endpoint is not in slow start.
-            var settled = members.Any(s => s.IsRoutable && s.SlowStartSince is null && !newlyRoutable.Contains(s));
-            if (settled)
-            {
-                foreach (var state in newlyRoutable)
-                {
-                    state.SlowStartSince = state.SkipsFirstSlowStart ? null : now;
-                }
-            }
-
-            foreach (var state in members)
-            {
-                if (state.SlowStartSince is not { } since)
-                {
-                    continue;
-                }
-
-                var progress = (now - since) / slowStart.Window;
-                if (progress >= 1)
-                {
-                    state.SlowStartSince = null;
-                    state.WeightFactor = 1;
-                }
-                else
-                {
-                    state.WeightFactor = Math.Max(slowStart.MinimumWeightPercent / 100d,
-                        Math.Pow(Math.Max(progress, 0), 1 / slowStart.Aggression));
-                }
-            }
-        }
-
-        foreach (var state in newlyRoutable)
-        {
-            state.SkipsFirstSlowStart = false;
-        }
+            // Endpoints registered while none is routable (a pool starting up) become healthy together: no slow start.
+            SkipsFirstSlowStart = !anyRoutable,
+        };
+        ActiveCheckResults.Initialize(state, options.HealthChecks.Active.Enabled);
+        return state;
     }
 
-    /// <summary>Wraps the chosen strategy: zone preference around it, then sticky keys outermost (a binding wins over zones).</summary>
-    private ILoadBalancingStrategy Compose(ILoadBalancingStrategy inner, LoadBalancingOptions options)
+    private PickStages CreateStages(LoadBalancingOptions options, StickySessionRouter? sticky, ILoadBalancingStrategy? strategy = null)
     {
-        var strategy = inner;
-        if (options.Zones.Mode != ZoneRoutingMode.CrossZone)
-        {
-            strategy = new ZonePreferenceStrategy(strategy, options.Zones, Random, ServiceName);
-        }
-
-        if (StickyRouter is { } router)
-        {
-            strategy = new StickySessionStrategy(strategy, router);
-        }
-
-        return strategy;
+        strategy ??= _strategies.Create(options, new StrategyContext(ServiceName, Random, TimeProvider));
+        sticky ??= options.StickySessions.IsEnabled ? new StickySessionRouter(ServiceName, options.StickySessions, TimeProvider) : null;
+        return new PickStages(ServiceName, strategy, sticky, options.Zones, Random);
     }
 
     private static bool SameStickiness(StickySessionOptions a, StickySessionOptions b) =>
-        a.KeySource == b.KeySource && string.Equals(a.KeyName, b.KeyName, StringComparison.Ordinal)
+        a.IsEnabled && b.IsEnabled
+        && a.KeySource == b.KeySource && string.Equals(a.KeyName, b.KeyName, StringComparison.Ordinal)
         && a.KeySelector == b.KeySelector && a.Duration == b.Duration && a.FailurePolicy == b.FailurePolicy
         && a.MaxBindings == b.MaxBindings && a.BoundedLoadFactor.Equals(b.BoundedLoadFactor);
 
-    private static bool SameMembers(EndpointState[] a, EndpointState[] b)
-    {
-        if (a.Length != b.Length)
-        {
-            return false;
-        }
-
-        for (var i = 0; i < a.Length; i++)
-        {
-            if (!ReferenceEquals(a[i], b[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static int PickUntried(PoolSnapshot snapshot, CandidateSet candidates, HttpRequestMessage? request, in TriedEndpoints tried, int first)
-    {
-        // Ask the strategy again a few times, then take the first untried candidate after its choice.
-        for (var attempt = 0; attempt < 3; attempt++)
-        {
-            var index = snapshot.Strategy.Pick(candidates, request);
-            if ((uint)index < (uint)candidates.Count && !tried.Contains(candidates[index]))
-            {
-                return index;
-            }
-        }
-
-        for (var k = 1; k < candidates.Count; k++)
-        {
-            var index = (first + k) % candidates.Count;
-            if (!tried.Contains(candidates[index]))
-            {
-                return index;
-            }
-        }
-
-        return first;
-    }
+    private static bool SameMembers(EndpointState[] a, EndpointState[] b) =>
+        a.AsSpan().SequenceEqual(b, ReferenceEqualityComparer.Instance);
 
     private static void ThrowIfInvalid(string serviceName, LoadBalancingOptions options, StrategyCatalog strategies)
     {
@@ -843,39 +426,16 @@ public sealed partial class ServicePool : IDisposable, IOutcomeObserver
         throw new NoAvailableEndpointException(ServiceName, reason, detail);
     }
 
-    [StackTraceHidden]
-    private void ThrowBadPick(ILoadBalancingStrategy strategy, int index, int count) =>
-        throw new InvalidOperationException(
-            $"Strategy '{strategy.Name}' of service '{ServiceName}' picked index {index} out of {count} candidates.");
-
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "Service '{Service}' now has {Count} endpoints and {Draining} draining ({Cause}).", EventName = "MembershipChanged")]
         public static partial void MembershipChanged(ILogger logger, string service, int count, int draining, string cause);
 
-        [LoggerMessage(2, LogLevel.Warning, "Service '{Service}' rejected an update from endpoint source '{Source}' and keeps its last good endpoints: {Problems}", EventName = "SourceUpdateRejected")]
-        public static partial void SourceUpdateRejected(ILogger logger, string service, string source, string problems);
-
-        [LoggerMessage(3, LogLevel.Warning, "Endpoint source '{Source}' of service '{Service}' failed; the last good endpoints are kept.", EventName = "SourceFailed")]
-        public static partial void SourceFailed(ILogger logger, string service, string source, Exception exception);
-
         [LoggerMessage(4, LogLevel.Error, "Service '{Service}' rejected reloaded options and keeps the current ones: {Problems}", EventName = "OptionsRejected")]
         public static partial void OptionsRejected(ILogger logger, string service, string problems);
 
-        [LoggerMessage(20, LogLevel.Warning, "Service '{Service}' ejected endpoint {Endpoint} ({Reason}) for {Duration}.", EventName = "EndpointEjected")]
-        public static partial void Ejected(ILogger logger, string service, string endpoint, EndpointHealthReason reason, TimeSpan duration);
-
-        [LoggerMessage(21, LogLevel.Information, "Service '{Service}' returned endpoint {Endpoint} to service: {Why}.", EventName = "EjectionEnded")]
-        public static partial void EjectionEnded(ILogger logger, string service, string endpoint, string why);
-
-        [LoggerMessage(22, LogLevel.Warning, "Service '{Service}' did not eject endpoint {Endpoint} ({Reason}): {Ejected} of at most {Limit} endpoints are already ejected.", EventName = "EjectionSkipped")]
-        public static partial void EjectionSkipped(ILogger logger, string service, string endpoint, EndpointHealthReason reason, int ejected, int limit);
-
-        [LoggerMessage(23, LogLevel.Warning, "Service '{Service}' is failing open: only {Healthy} of {Total} endpoints are healthy, so requests go to all of them.", EventName = "FailOpenStarted")]
-        public static partial void FailOpenStarted(ILogger logger, string service, int healthy, int total);
-
-        [LoggerMessage(24, LogLevel.Information, "Service '{Service}' stopped failing open: {Healthy} of {Total} endpoints are healthy.", EventName = "FailOpenEnded")]
-        public static partial void FailOpenEnded(ILogger logger, string service, int healthy, int total);
+        [LoggerMessage(5, LogLevel.Error, "Service '{Service}' failed a control-plane task; the pool keeps its last snapshot.", EventName = "ControlPlaneFailed")]
+        public static partial void ControlPlaneFailed(ILogger logger, string service, Exception exception);
 
         [LoggerMessage(25, LogLevel.Information, "Service '{Service}' dropped drained endpoint {Endpoint} ({InFlight} requests still in flight).", EventName = "EndpointDrained")]
         public static partial void Drained(ILogger logger, string service, string endpoint, int inFlight);

@@ -91,13 +91,20 @@ public sealed partial class ServicePoolRegistry : IDisposable
 
     internal bool TryGetPool(ReadOnlySpan<char> serviceName, [NotNullWhen(true)] out ServicePool? pool)
     {
+        pool = TryGetService(serviceName, out var service) ? service.Pool : null;
+        return pool is not null;
+    }
+
+    /// <summary>The service's entry (pool and routing rules), creating its pool on first use.</summary>
+    internal bool TryGetService(ReadOnlySpan<char> serviceName, [NotNullWhen(true)] out ServiceEntry? service)
+    {
         if (_entries.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(serviceName, out var entry))
         {
-            pool = entry.Pool;
+            service = entry.Service;
             return true;
         }
 
-        pool = null;
+        service = null;
         return false;
     }
 
@@ -171,7 +178,10 @@ public sealed partial class ServicePoolRegistry : IDisposable
         {
             try
             {
-                entry.Pool.TryApplyOptions(_optionsFactory!.Create(entry.Pool.ServiceName));
+                if (entry.Pool.TryApplyOptions(_optionsFactory!.Create(entry.Pool.ServiceName)))
+                {
+                    entry.Service.RebuildRouting();
+                }
             }
             catch (OptionsValidationException ex)
             {
@@ -188,16 +198,18 @@ public sealed partial class ServicePoolRegistry : IDisposable
     // rather than failing forever. A pool that loses a creation race was never used, so it holds nothing to dispose.
     private sealed class Entry
     {
-        private readonly Lazy<ServicePool> _pool;
+        private readonly Lazy<ServiceEntry> _service;
 
-        public Entry(ServicePool pool) => _pool = new Lazy<ServicePool>(pool);
+        public Entry(ServicePool pool) => _service = new Lazy<ServiceEntry>(new ServiceEntry(pool));
 
         public Entry(string name, Func<string, ServicePool> create) =>
-            _pool = new Lazy<ServicePool>(() => create(name), LazyThreadSafetyMode.PublicationOnly);
+            _service = new Lazy<ServiceEntry>(() => new ServiceEntry(create(name)), LazyThreadSafetyMode.PublicationOnly);
 
-        public bool IsCreated => _pool.IsValueCreated;
+        public bool IsCreated => _service.IsValueCreated;
 
-        public ServicePool Pool => _pool.Value;
+        public ServiceEntry Service => _service.Value;
+
+        public ServicePool Pool => _service.Value.Pool;
     }
 
     private static partial class Log

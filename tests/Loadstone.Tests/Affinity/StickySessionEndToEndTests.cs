@@ -309,20 +309,20 @@ public sealed class MetricsAllocationEndToEndTests
         using var unkeyed = new HttpRequestMessage(HttpMethod.Get, "http://alloc-e2e/items");
         unkeyed.Headers.Add("X-Beta", "true");
         var snapshot = pool.Snapshot;
-        var candidates = snapshot.Candidates;
-        var routing = pool.Routing!;
+        var pipeline = snapshot.Pipeline;
+        var routing = new ServiceEntry(pool).Routing!;
 
         var sum = 0;
         for (var n = 0; n < 100; n++)
         {
-            sum += snapshot.Strategy.Pick(candidates, keyed) + snapshot.Strategy.Pick(candidates, unkeyed) + routing.Route(unkeyed, pool.Random);
+            sum += Pick(pipeline, keyed) + Pick(pipeline, unkeyed) + routing.Route(unkeyed, pool.Random);
         }
 
         var before = recorded;
         var allocated = GC.GetAllocatedBytesForCurrentThread();
         for (var n = 0; n < 1000; n++)
         {
-            sum += snapshot.Strategy.Pick(candidates, keyed) + snapshot.Strategy.Pick(candidates, unkeyed) + routing.Route(unkeyed, pool.Random);
+            sum += Pick(pipeline, keyed) + Pick(pipeline, unkeyed) + routing.Route(unkeyed, pool.Random);
         }
 
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
@@ -332,5 +332,11 @@ public sealed class MetricsAllocationEndToEndTests
 
         // Each round recorded a sticky decision (bound), a sticky decision (none) with a zone pick, and a rule match.
         Assert.True(Interlocked.Read(ref recorded) - before >= 4000, $"recorded {recorded - before}");
+    }
+
+    private static int Pick(PickPipeline pipeline, HttpRequestMessage request)
+    {
+        var context = new PickContext(request);
+        return pipeline.Pick(ref context);
     }
 }

@@ -10,8 +10,8 @@ public sealed class StickySessionIntegrationTests
         {
             Random = new Random(1),
             TimeProvider = time,
-            StrategyFactory = ctx => new StickySessionStrategy(
-                new RoundRobinStrategy(), new StickySessionRouter(ctx.ServiceName, sticky, ctx.TimeProvider)),
+            Strategy = LoadBalancingStrategies.RoundRobin,
+            StickySessions = sticky,
         };
         foreach (var backend in backends)
         {

@@ -348,6 +348,7 @@ public sealed class ActiveHealthCheckTests
         Assert.Equal(0, lazyGate.Started);
         Assert.Equal(1, eagerGate.Started);
         lazy.Acquire().Complete(RequestOutcome.Success);
+        await lazy.SettleAsync(); // the first request starts the pool without waiting for it
         time.Advance(TimeSpan.Zero);
         Assert.Equal(1, lazyGate.Started);
     }

@@ -75,21 +75,27 @@ internal static class HealthKit
         return pool.Endpoints.Single(s => s.Endpoint.Id == id);
     }
 
-    /// <summary>Acquires once and completes with <paramref name="outcome"/>; returns the endpoint chosen.</summary>
+    /// <summary>
+    /// Acquires once and completes with <paramref name="outcome"/>, then lets the control plane act on it (an
+    /// ejection); returns the endpoint chosen.
+    /// </summary>
     public static LoadBalancedEndpoint Complete(ServicePool pool, RequestOutcome outcome)
     {
         var lease = pool.Acquire();
         lease.Complete(outcome);
+        pool.Settle();
         return lease.Endpoint;
     }
 
-    /// <summary>Completes <paramref name="count"/> requests on exactly the given endpoint.</summary>
+    /// <summary>Completes <paramref name="count"/> requests on exactly the given endpoint, then lets the control plane act.</summary>
     public static void CompleteOn(ServicePool pool, EndpointState state, RequestOutcome outcome, int count = 1)
     {
         for (var i = 0; i < count; i++)
         {
             new EndpointLease(state, pool.TimeProvider).Complete(outcome);
         }
+
+        pool.Settle();
     }
 
     public static async Task StopAll(IEnumerable<TestBackend?> backends)

@@ -28,6 +28,9 @@ public sealed class RetryIntegrationTests
     private static async Task<(int Ok, int Failed)> LoadAsync(HttpClient client, int total, int concurrency, int actAt = 0, Func<Task>? act = null)
     {
         int next = 0, ok = 0, failed = 0;
+        // Requests after the act wait for it to finish (stopping a backend takes a while on a busy machine), so the
+        // requests that follow it really meet its effect.
+        var acted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         async Task Worker()
         {
             while (Interlocked.Increment(ref next) is var i && i <= total)
@@ -35,6 +38,11 @@ public sealed class RetryIntegrationTests
                 if (i == actAt && act is not null)
                 {
                     await act();
+                    acted.TrySetResult();
+                }
+                else if (i > actAt && act is not null)
+                {
+                    await acted.Task;
                 }
 
                 try
@@ -106,6 +114,7 @@ public sealed class RetryIntegrationTests
             var (ok, failed) = await LoadAsync(client, 150, 1, 50, () => backends[1].DisposeAsync().AsTask());
 
             Assert.Equal((146, 4), (ok, failed));
+            await pool.SettleAsync();
             Assert.Equal(EndpointHealth.Unhealthy, Status(pool, 1).Health);
 
             restarted = await RestartAsync("b1", port);
@@ -134,6 +143,7 @@ public sealed class RetryIntegrationTests
             using var _2 = client;
             var port = backends[1].Port;
             Assert.Equal((150, 0), await LoadAsync(client, 150, 4, 50, () => backends[1].DisposeAsync().AsTask()));
+            await pool.SettleAsync();
             Assert.Equal(EndpointHealth.Unhealthy, Status(pool, 1).Health);
 
             restarted = await RestartAsync("b1", port);

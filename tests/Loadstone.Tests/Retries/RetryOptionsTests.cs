@@ -34,7 +34,7 @@ public sealed class RetryOptionsTests
     {
         var options = Bind(new() { ["LoadBalancing:Services:catalog:Retries:StatusCodes"] = "429,503" });
 
-        var executor = new RetryExecutor(options.Retries, new ManualTimeProvider());
+        var executor = new RetryPolicy(options.Retries, new ManualTimeProvider());
         Assert.Equal([429, 503], Enumerable.Range(100, 500).Where(code => IsRetried(executor, code)));
     }
 
@@ -45,7 +45,7 @@ public sealed class RetryOptionsTests
     [InlineData("", new int[0])]
     public void IsRetryable_StatusCodes_MatchLikeAHealthCheckMatcher(string codes, int[] expected)
     {
-        var executor = new RetryExecutor(new RetryOptions { StatusCodes = codes }, new ManualTimeProvider());
+        var executor = new RetryPolicy(new RetryOptions { StatusCodes = codes }, new ManualTimeProvider());
 
         var retried = Enumerable.Range(100, 500).Where(code => IsRetried(executor, code)).ToArray();
 
@@ -65,7 +65,7 @@ public sealed class RetryOptionsTests
         Assert.Contains("Retries:StatusCodes (LoadBalancing:Services:catalog:Retries:StatusCodes) has '6000'", ex.Message, StringComparison.Ordinal);
     }
 
-    private static bool IsRetried(RetryExecutor executor, int code)
+    private static bool IsRetried(RetryPolicy executor, int code)
     {
         using var response = new HttpResponseMessage((System.Net.HttpStatusCode)code);
         return executor.IsRetryable(response);
@@ -102,7 +102,7 @@ public sealed class RetryOptionsTests
     [InlineData("PATCH", true, true)]
     public void CanRetry_Method_IdempotentOrOptedIn(string method, bool retryNonIdempotent, bool expected)
     {
-        var executor = new RetryExecutor(new RetryOptions { RetryNonIdempotent = retryNonIdempotent }, new ManualTimeProvider());
+        var executor = new RetryPolicy(new RetryOptions { RetryNonIdempotent = retryNonIdempotent }, new ManualTimeProvider());
         using var request = new HttpRequestMessage(new HttpMethod(method), "http://catalog/");
 
         Assert.Equal(expected, executor.CanRetry(request));
@@ -111,7 +111,7 @@ public sealed class RetryOptionsTests
     [Fact]
     public void CanRetry_Content_OnlyWhenItCanBeSentAgain()
     {
-        var executor = new RetryExecutor(new RetryOptions(), new ManualTimeProvider());
+        var executor = new RetryPolicy(new RetryOptions(), new ManualTimeProvider());
         using var bytes = new HttpRequestMessage(HttpMethod.Put, "http://catalog/") { Content = new StringContent("x") };
         using var json = new HttpRequestMessage(HttpMethod.Put, "http://catalog/") { Content = System.Net.Http.Json.JsonContent.Create(new { A = 1 }) };
         using var stream = new HttpRequestMessage(HttpMethod.Put, "http://catalog/") { Content = new StreamContent(new MemoryStream([1])) };

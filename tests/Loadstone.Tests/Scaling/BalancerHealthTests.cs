@@ -26,6 +26,8 @@ public sealed class BalancerHealthTests
             lease.Complete(failed ? RequestOutcome.ServerError : RequestOutcome.Success);
             failures += failed ? 1 : 0;
         }
+
+        pool.Settle();
     }
 
     [Fact]

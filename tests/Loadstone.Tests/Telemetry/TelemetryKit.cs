@@ -176,6 +176,7 @@ internal sealed class TelemetryHost : IDisposable
         {
             using var response = await Client.GetAsync(pathAndQuery);
             codes[i] = (int)response.StatusCode;
+            await Pool.SettleAsync(); // a request that crossed a threshold has its ejection published before the next
         }
 
         return codes;

@@ -105,6 +105,7 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         {
             using var response = await client.GetAsync("/items");
             failures += (int)response.StatusCode == 503 ? 1 : 0;
+            await provider.GetRequiredService<ServicePoolRegistry>().GetPool(Service).SettleAsync();
         }
 
         Assert.True(ZoneEjected(provider, Service), "both zone-a backends are ejected");

@@ -2,7 +2,7 @@ namespace Loadstone.Tests.Zones;
 
 /// <summary>
 /// Zone shares over real requests to Kestrel backends tagged with zones, through <see cref="LoadBalancingHandler"/>,
-/// with zone preference wrapped around the random strategy. Picks are seeded and sequential, so runs repeat exactly.
+/// with zone preference and the random strategy. Picks are seeded and sequential, so runs repeat exactly.
 /// </summary>
 public sealed class ZonePreferenceIntegrationTests
 {
@@ -13,7 +13,8 @@ public sealed class ZonePreferenceIntegrationTests
         var options = new LoadBalancingOptions
         {
             Random = new Random(seed),
-            StrategyFactory = ctx => new ZonePreferenceStrategy(new RandomStrategy(ctx.Random), zoneOptions, ctx.Random),
+            Strategy = LoadBalancingStrategies.Random,
+            Zones = zoneOptions,
         };
         for (var i = 0; i < backends.Length; i++)
         {

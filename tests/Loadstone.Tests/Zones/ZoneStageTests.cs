@@ -1,6 +1,6 @@
 namespace Loadstone.Tests.Zones;
 
-public sealed class ZonePreferenceStrategyTests
+public sealed class ZoneStageTests
 {
     public static TheoryData<string> Strategies => [.. LoadBalancingStrategies.BuiltIn];
 
@@ -9,8 +9,8 @@ public sealed class ZonePreferenceStrategyTests
         var options = new LoadBalancingOptions
         {
             Random = new Random(seed),
-            StrategyFactory = ctx => new ZonePreferenceStrategy(
-                LoadBalancingStrategies.TryCreateBuiltIn(strategy, ctx)!, zones, ctx.Random),
+            Strategy = strategy,
+            Zones = zones,
         };
         for (var i = 0; i < endpointZones.Length; i++)
         {
