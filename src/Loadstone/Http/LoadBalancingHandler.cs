@@ -194,6 +194,13 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             return true;
         }
 
+        // An endpoint found by DNS under a name (an SRV target) answers to that name: Host header, SNI and certificate.
+        if (endpoint.HostHeader is { } hostHeader && request.Headers.Host is null)
+        {
+            request.Headers.Host = hostHeader;
+            return true;
+        }
+
         return false;
     }
 
