@@ -12,8 +12,8 @@ namespace Loadstone.Scaling;
 /// Client i of C prefers the endpoints in ring order from the start of its window (see docs/subsetting.md): the
 /// first k of a client's preferences are its deterministic subset of size k, so when every client of the fleet
 /// holds k endpoints each endpoint has the same number of clients, within one. A launch in a zone takes the
-/// client's first unused preference in that zone. The ring is rebuilt only when the fleet changes, so a launch costs
-/// a walk from the window's start, not a sort of the fleet. An endpoint that leaves the fleet is reported
+/// client's first unused preference in that zone. The fleet is read again and the ring rebuilt only when the fleet's
+/// change token fires, so a launch costs a walk from the window's start, not a sort of the fleet. An endpoint that leaves the fleet is reported
 /// <see cref="InstanceStatus.Stopped"/>, so the group replaces it. A launch in a zone with no unused endpoint fails
 /// (set the group's zones to the fleet's, and its max size to at most the fleet's size). Stopping only deactivates
 /// the endpoint.
@@ -30,6 +30,7 @@ public sealed class SubsetInstanceLauncher : IInstanceLauncher, IDisposable
     private SubsetRing? _ring;
     private PeerCoordinate _startFor;
     private int _start;
+    private volatile bool _stale = true;
 
     /// <summary>Creates the launcher.</summary>
     /// <param name="fleet">The whole fleet's endpoints (a registry, DNS, configuration), watched for changes.</param>
@@ -40,7 +41,11 @@ public sealed class SubsetInstanceLauncher : IInstanceLauncher, IDisposable
         ArgumentNullException.ThrowIfNull(peers);
         _fleet = fleet;
         _peers = peers;
-        _subscription = ChangeToken.OnChange(() => fleet.GetChangeToken() ?? NeverChangeToken.Instance, () => _ = RefreshAsync(CancellationToken.None));
+        _subscription = ChangeToken.OnChange(() => fleet.GetChangeToken() ?? NeverChangeToken.Instance, () =>
+        {
+            _stale = true;
+            _ = RefreshAsync(CancellationToken.None);
+        });
     }
 
     /// <summary>Creates the launcher for client <paramref name="clientIndex"/> of <paramref name="clientCount"/>.</summary>
@@ -70,7 +75,11 @@ public sealed class SubsetInstanceLauncher : IInstanceLauncher, IDisposable
     /// <inheritdoc />
     public async ValueTask<LaunchedInstance> LaunchAsync(string? zone, CancellationToken cancellationToken)
     {
-        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (_stale)
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         lock (_gate)
         {
             var pick = NextPreference(zone) ?? throw new InvalidOperationException(
@@ -134,6 +143,8 @@ public sealed class SubsetInstanceLauncher : IInstanceLauncher, IDisposable
 
     private async Task RefreshAsync(CancellationToken cancellationToken)
     {
+        // Cleared before reading, so a change that fires while this reads marks the result stale again.
+        _stale = false;
         var fleet = await _fleet.GetEndpointsAsync(cancellationToken).ConfigureAwait(false);
         var ids = fleet.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
         lock (_gate)
