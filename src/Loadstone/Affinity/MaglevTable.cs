@@ -108,7 +108,6 @@ internal sealed class MaglevTable
 
         var m = TableSizeFor(n);
         var slots = new int[m];
-        Array.Fill(slots, -1);
 
         // Populate in id order, not caller order, so the table does not depend on how the sources listed endpoints.
         var order = new int[n];
@@ -120,48 +119,62 @@ internal sealed class MaglevTable
         Array.Sort(order, (a, b) => string.CompareOrdinal(ids[a], ids[b]));
 
         // Endpoint i's permutation of the slots: offset, offset + skip, offset + 2 skip, ... (mod M); M is prime, so
-        // every skip in [1, M) visits every slot once.
-        var offset = new int[n];
-        var skip = new int[n];
-        for (var i = 0; i < n; i++)
+        // every skip in [1, M) visits every slot once. Walkers are kept in id order, one struct each, and a bitmap of
+        // taken slots (M / 8 bytes, cache-resident) is probed instead of the table itself.
+        var walkers = new Walker[n];
+        for (var k = 0; k < n; k++)
         {
-            offset[i] = (int)(StableHash.Mix(hashes[i], 1) % (ulong)m);
-            skip[i] = (int)(StableHash.Mix(hashes[i], 2) % (ulong)(m - 1)) + 1;
+            var i = order[k];
+            walkers[k] = new Walker
+            {
+                Index = i,
+                Offset = (int)(StableHash.Mix(hashes[i], 1) % (ulong)m),
+                Skip = (int)(StableHash.Mix(hashes[i], 2) % (ulong)(m - 1)) + 1,
+                Pace = w[i] / maxWeight,
+
+                // The caps add up to more than M, so some endpoint under its cap remains while slots are free.
+                Cap = (int)Math.Ceiling(SlotCapFactor * m * w[i] / total),
+            };
         }
 
-        var held = new int[n];
-        var filled = FillByTurns(slots, order, offset, skip, w, maxWeight, held, (int)(TurnShare * m));
-        FillByRendezvous(slots, order, offset, skip, w, maxWeight, total, held, m - filled);
+        var taken = new ulong[(m + 63) / 64];
+        var filled = FillByTurns(slots, taken, walkers, (int)(TurnShare * m));
+        FillByRendezvous(slots, taken, walkers, m - filled);
         return new MaglevTable(slots, hashes, w, total);
     }
 
     // Maglev's turns: the heaviest endpoint claims a slot every round, a lighter one in proportion to its weight.
-    private static int FillByTurns(int[] slots, int[] order, int[] offset, int[] skip, double[] w, double maxWeight, int[] held, int target)
+    private static int FillByTurns(int[] slots, ulong[] taken, Walker[] walkers, int target)
     {
         var m = slots.Length;
-        var cursor = (int[])offset.Clone();
-        var credit = new double[order.Length];
         var filled = 0;
+        for (var k = 0; k < walkers.Length; k++)
+        {
+            walkers[k].Cursor = walkers[k].Offset;
+        }
+
         while (filled < target)
         {
-            foreach (var i in order)
+            for (var k = 0; k < walkers.Length; k++)
             {
-                credit[i] += w[i] / maxWeight;
-                if (credit[i] < 1 - 1e-9)
+                ref var walker = ref walkers[k];
+                walker.Credit += walker.Pace;
+                if (walker.Credit < 1 - 1e-9)
                 {
                     continue;
                 }
 
-                credit[i] -= 1;
-                var slot = cursor[i];
-                while (slots[slot] >= 0)
+                walker.Credit -= 1;
+                var slot = walker.Cursor;
+                while (IsTaken(taken, slot))
                 {
-                    slot = Next(slot, skip[i], m);
+                    slot = Next(slot, walker.Skip, m);
                 }
 
-                slots[slot] = i;
-                held[i]++;
-                cursor[i] = Next(slot, skip[i], m);
+                Take(taken, slot);
+                slots[slot] = walker.Index;
+                walker.Held++;
+                walker.Cursor = Next(slot, walker.Skip, m);
                 if (++filled == target)
                 {
                     return filled;
@@ -179,56 +192,51 @@ internal sealed class MaglevTable
     // (weighted rendezvous, exact also for a handful of endpoints, where a pace linear in d would favour the heavy).
     // Time advances in steps of 1 / (M · heaviest weight); within a step, endpoints go in id order. Only IEEE
     // additions, multiplications and divisions are used, so every process computes the same table.
-    private static void FillByRendezvous(
-        int[] slots, int[] order, int[] offset, int[] skip, double[] w, double maxWeight, double total, int[] held, int free)
+    private static void FillByRendezvous(int[] slots, ulong[] taken, Walker[] walkers, int free)
     {
         var m = slots.Length;
-        var n = order.Length;
-        var cursor = (int[])offset.Clone();
-        var depth = new int[n];
-        var cap = new int[n];
-        var remaining = new double[n];
-        var decay = new double[n];
-        for (var i = 0; i < n; i++)
+        for (var k = 0; k < walkers.Length; k++)
         {
-            // The caps add up to more than M, so some endpoint under its cap always remains while slots are free.
-            cap[i] = (int)Math.Ceiling(SlotCapFactor * m * w[i] / total);
+            ref var walker = ref walkers[k];
+            walker.Cursor = walker.Offset;
 
-            // remaining = exp(-weight · time): the share of its permutation the endpoint has not reached yet.
-            remaining[i] = 1;
-            decay[i] = ExpOfMinus(w[i] / maxWeight / m);
+            // Remaining = exp(-weight · time): the share of its permutation the endpoint has not reached yet.
+            walker.Remaining = 1;
+            walker.Decay = ExpOfMinus(walker.Pace / m);
         }
 
         while (free > 0)
         {
             var advanced = false;
-            foreach (var i in order)
+            for (var k = 0; k < walkers.Length; k++)
             {
-                if (held[i] >= cap[i] || depth[i] == m)
+                ref var walker = ref walkers[k];
+                if (walker.Held >= walker.Cap || walker.Depth == m)
                 {
                     continue;
                 }
 
                 advanced = true;
-                remaining[i] *= decay[i];
-                var reach = (int)Math.Min(m, Math.Floor(m * (1 - remaining[i])));
-                while (depth[i] < reach)
+                walker.Remaining *= walker.Decay;
+                var reach = (int)Math.Min(m, Math.Floor(m * (1 - walker.Remaining)));
+                while (walker.Depth < reach)
                 {
-                    var slot = cursor[i];
-                    cursor[i] = Next(slot, skip[i], m);
-                    depth[i]++;
-                    if (slots[slot] >= 0)
+                    var slot = walker.Cursor;
+                    walker.Cursor = Next(slot, walker.Skip, m);
+                    walker.Depth++;
+                    if (IsTaken(taken, slot))
                     {
                         continue;
                     }
 
-                    slots[slot] = i;
+                    Take(taken, slot);
+                    slots[slot] = walker.Index;
                     if (--free == 0)
                     {
                         return;
                     }
 
-                    if (++held[i] >= cap[i])
+                    if (++walker.Held >= walker.Cap)
                     {
                         break;
                     }
@@ -242,6 +250,10 @@ internal sealed class MaglevTable
             }
         }
     }
+
+    private static bool IsTaken(ulong[] taken, int slot) => (taken[slot >> 6] & (1UL << slot)) != 0;
+
+    private static void Take(ulong[] taken, int slot) => taken[slot >> 6] |= 1UL << slot;
 
     // e^-x for 0 ≤ x ≤ 1/65,537 by its Taylor series, exact to the last bit there, and with basic IEEE operations
     // only: Math.Exp may differ in the last bit between platforms, and the table must not.
@@ -321,6 +333,22 @@ internal sealed class MaglevTable
     }
 
     private double Capacity(int index, double scale) => Math.Ceiling(scale * _weights[index]);
+
+    // One endpoint's walk along its permutation, in both fill phases.
+    private struct Walker
+    {
+        public int Index;
+        public int Offset;
+        public int Skip;
+        public int Cursor;
+        public int Depth;
+        public int Held;
+        public int Cap;
+        public double Pace;
+        public double Credit;
+        public double Remaining;
+        public double Decay;
+    }
 
     private static bool IsPrime(long value)
     {
