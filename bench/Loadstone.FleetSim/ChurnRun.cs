@@ -36,7 +36,7 @@ internal static class ChurnRun
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {o.Clients} clients × {n} endpoints, subsets of {o.SubsetSize}, seed {o.Seed}"));
         var csv = new StringBuilder("kind,change,opened,opened_share,ideal,ideal_share,times_ideal,min_clients_per_endpoint,max_clients_per_endpoint\n");
         var rows = new List<object>();
-        foreach (var kind in new[] { SubsetKind.Deterministic, SubsetKind.Random, SubsetKind.Consistent })
+        foreach (var kind in new[] { SubsetKind.Deterministic, SubsetKind.RankGrid, SubsetKind.Random, SubsetKind.Consistent })
         {
             var before = Pairs(baseMembers, Subsets.Build(kind, baseMembers, o.Clients, o.SubsetSize, o.Seed));
             log.WriteLine($"  {kind}:");

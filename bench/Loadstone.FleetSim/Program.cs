@@ -48,7 +48,7 @@ public static class Program
         Console.WriteLine($"== fleet simulator: {args[0]} (load average {Output.LoadAverage()}) ==");
         return args[0] switch
         {
-            "supermarket" => Supermarket.Run(o with { Endpoints = Given(args, "--endpoints") ? o.Endpoints : 1000, Requests = Given(args, "--requests") ? o.Requests : 20_000_000 }, Console.Out),
+            "supermarket" => Supermarket.Run(o with { Endpoints = Given(args, "--endpoints") ? o.Endpoints : 1000, Requests = Given(args, "--requests") ? o.Requests : 30_000_000 }, Console.Out),
             "sre-random" => SreRandomSpread.Run(o with { Clients = Given(args, "--clients") ? o.Clients : 300, Endpoints = Given(args, "--endpoints") ? o.Endpoints : 300, SubsetSize = Given(args, "--subset") ? o.SubsetSize : 90 }, Console.Out),
             "fleet" => FleetRun.Run(o, Console.Out),
             "churn" => ChurnRun.Run(o, Console.Out),

@@ -19,6 +19,13 @@ internal enum SubsetKind
     /// what a change forces, balances like random subsetting.
     /// </summary>
     Consistent,
+
+    /// <summary>
+    /// Plain rank windows: the hash-ordered ring, client i's window starting at ⌊i · N / C⌋ (Finagle's deterministic
+    /// aperture geometry; SRE's deterministic subsetting when N is a multiple of S). Exact like
+    /// <see cref="Deterministic"/>, without its van der Corput client order and phases.
+    /// </summary>
+    RankGrid,
 }
 
 internal static class Subsets
@@ -32,8 +39,23 @@ internal static class Subsets
     {
         SubsetKind.Deterministic => Deterministic(members, clients, size),
         SubsetKind.Random => Random(members, clients, size, seed),
-        _ => Consistent(members, clients, size, seed),
+        SubsetKind.Consistent => Consistent(members, clients, size, seed),
+        _ => RankGrid(members, clients, size),
     };
+
+    public static int[][] RankGrid(IReadOnlyList<LoadBalancedEndpoint> members, int clients, int size)
+    {
+        var ring = Enumerable.Range(0, members.Count).OrderBy(i => StableHash.Hash(members[i].Id)).ThenBy(i => members[i].Id, StringComparer.Ordinal).ToArray();
+        size = Math.Min(size, members.Count);
+        var subsets = new int[clients][];
+        for (var c = 0; c < clients; c++)
+        {
+            var start = (int)((long)c * ring.Length / clients);
+            subsets[c] = Enumerable.Range(0, size).Select(k => ring[(start + k) % ring.Length]).ToArray();
+        }
+
+        return subsets;
+    }
 
     public static int[][] Deterministic(IReadOnlyList<LoadBalancedEndpoint> members, int clients, int size)
     {

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Loadstone.Tests.Subsetting;
 
 public sealed class SubsettingOptionsTests
@@ -112,5 +114,30 @@ public sealed class SubsettingOptionsTests
     public void PeerCoordinate_OutOfRange_Throws(int index, int count)
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new PeerCoordinate(index, count));
+    }
+
+    [Fact]
+    public void Bind_ConfigurationSection_SetsEveryOption()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["LoadBalancing:Services:catalog:Subsetting:Mode"] = "Aperture",
+            ["LoadBalancing:Services:catalog:Subsetting:SubsetSize"] = "50",
+            ["LoadBalancing:Services:catalog:Subsetting:MinAperture"] = "16",
+            ["LoadBalancing:Services:catalog:Subsetting:ClientIndex"] = "7",
+            ["LoadBalancing:Services:catalog:Subsetting:ClientCount"] = "1000",
+            ["LoadBalancing:Services:catalog:Subsetting:ZoneMode"] = "LocalZone",
+        }).Build();
+        var options = new SubsettingOptions();
+
+        configuration.GetSection("LoadBalancing:Services:catalog:Subsetting").Bind(options);
+
+        Assert.Equal(SubsettingMode.Aperture, options.Mode);
+        Assert.Equal(50, options.SubsetSize);
+        Assert.Equal(16, options.MinAperture);
+        Assert.Equal(7, options.ClientIndex);
+        Assert.Equal(1000, options.ClientCount);
+        Assert.Equal(SubsetZoneMode.LocalZone, options.ZoneMode);
+        Assert.Empty(options.Validate("catalog", "eu-west-1a"));
     }
 }
