@@ -109,12 +109,14 @@ internal sealed class StickySessionRouter
 
     /// <summary>Where consistent hashing puts a key now, without binding it.</summary>
     public int Choose(ulong keyHash, StickyCandidates candidates) => _boundedLoadFactor > 0
-        ? candidates.Table.LookupBounded(keyHash, new CounterLoads(candidates.Loads), _boundedLoadFactor)
+        ? candidates.Table.LookupBounded(keyHash, new CounterLoads(candidates.Loads, Bindings.Count), _boundedLoadFactor)
         : candidates.Table.Lookup(keyHash);
 
-    private readonly struct CounterLoads(KeyCount[] counters) : IEndpointLoads
+    private readonly struct CounterLoads(KeyCount[] counters, int total) : IEndpointLoads
     {
         public int this[int index] => Volatile.Read(ref counters[index].Value);
+
+        public int Total => total;
     }
 }
 
