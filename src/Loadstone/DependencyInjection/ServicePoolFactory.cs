@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Loadstone;
 
 /// <summary>
-/// What a service's builder sets besides its settings (<c>UseStrategy</c>, <c>UseRandom</c>, <c>UseProbeHandler</c>),
+/// What a service's builder sets besides its settings (<c>UseStrategy</c>, <c>UseRandom</c>, <c>UseProbeHandler</c>,
+/// <c>UseActiveHealthCheck</c>),
 /// kept as named options of the service.
 /// </summary>
 internal sealed class ServicePoolSetup
@@ -16,6 +17,8 @@ internal sealed class ServicePoolSetup
     public Func<StrategyContext, ILoadBalancingStrategy>? StrategyFactory { get; set; }
 
     public Func<IServiceProvider, HttpMessageHandler>? ProbeHandlerFactory { get; set; }
+
+    public Func<IServiceProvider, IActiveHealthCheck>? ActiveHealthCheckFactory { get; set; }
 }
 
 /// <summary>
@@ -48,6 +51,7 @@ internal sealed class ServicePoolFactory(IServiceProvider services)
             EndpointSources = services.GetRequiredService<EndpointSourceCatalog>().For(serviceName).Sources,
             StrategyFactory = setup.StrategyFactory,
             ProbeHandlerFactory = probeHandler is null ? null : () => probeHandler(services),
+            ActiveHealthCheck = setup.ActiveHealthCheckFactory?.Invoke(services),
         };
     }
 
