@@ -81,7 +81,16 @@ internal sealed class HandlerPlacement : IHttpMessageHandlerBuilderFilter
             }
         }
 
-        if (Bottom(primary) is SocketsHttpHandler sockets)
+        DisableGrpcBalancing(primary);
+    }
+
+    /// <summary>
+    /// Marks the <see cref="SocketsHttpHandler"/> at the bottom of <paramref name="handler"/> so that Grpc.Net.Client does
+    /// not turn on its own subchannel balancing (which would connect to the logical name, <c>catalog:80</c>).
+    /// </summary>
+    internal static void DisableGrpcBalancing(HttpMessageHandler? handler)
+    {
+        if (Bottom(handler) is SocketsHttpHandler sockets)
         {
             sockets.Properties[GrpcLoadBalancingDisabled] = true;
         }

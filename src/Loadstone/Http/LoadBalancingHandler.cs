@@ -33,11 +33,16 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     /// <summary>Creates a handler that routes requests for the service of <paramref name="pool"/>, for use without a container.</summary>
     /// <param name="pool">The pool. The handler does not dispose it.</param>
     /// <param name="innerHandler">The handler that sends the rewritten requests, e.g. a <see cref="SocketsHttpHandler"/>.</param>
+    /// <remarks>
+    /// When <paramref name="innerHandler"/> is (or ends in) a <see cref="SocketsHttpHandler"/>, it is marked so that a
+    /// Grpc.Net.Client channel given this handler leaves the balancing to it instead of balancing on its own.
+    /// </remarks>
     public LoadBalancingHandler(ServicePool pool, HttpMessageHandler innerHandler)
         : this(new ServicePoolRegistry(pool))
     {
         ArgumentNullException.ThrowIfNull(innerHandler);
         InnerHandler = innerHandler;
+        HandlerPlacement.DisableGrpcBalancing(innerHandler);
     }
 
     /// <summary>
