@@ -39,12 +39,14 @@ public sealed class LoadBalancingPolicyTests : IClassFixture<ThreeGrpcBackends>
         using var channel = Channel(pool);
         var client = new Echo.Echo.EchoClient(channel);
         await WarmUpAsync(client, strategy == LoadBalancingStrategies.FirstAvailable ? [_backends[0]] : _backends.All);
-        var before = pool.Endpoints.Sum(e => e.TotalRequests);
+        var before = pool.Endpoints.ToDictionary(e => e.Endpoint.Address.Port, e => e.TotalRequests);
 
         var counts = CountBy(await UnaryAsync(client, 60));
 
         AssertSpread(strategy, counts, 60);
-        Assert.Equal(60, pool.Endpoints.Sum(e => e.TotalRequests) - before);
+        // Each call went where the pool chose: its per-endpoint counts are the backends'.
+        Assert.All(_backends.All, b => Assert.Equal(counts.GetValueOrDefault(b.Name),
+            pool.Endpoints.Single(e => e.Endpoint.Address.Port == b.Address.Port).TotalRequests - before[b.Address.Port]));
     }
 
     [Theory]
@@ -195,6 +197,12 @@ public sealed class LoadBalancingPolicyTests : IClassFixture<ThreeGrpcBackends>
         else if (strategy is LoadBalancingStrategies.RoundRobin or LoadBalancingStrategies.WeightedRoundRobin)
         {
             Assert.All(_backends.All, b => Assert.Equal(total / 3, counts.GetValueOrDefault(b.Name)));
+        }
+        else if (strategy == LoadBalancingStrategies.PeakEwma)
+        {
+            // Latency-aware: one call slower than the others (a new connection, a pause of the machine) may keep an
+            // endpoint out for a while; the calls still spread over more than one endpoint.
+            Assert.True(counts.Count >= 2, $"{strategy}: every call went to one endpoint ({string.Join(", ", counts)}).");
         }
         else
         {
