@@ -23,7 +23,7 @@ for (var i = 0; i < endpoints.Length; i++)
 
 using var metrics = new ConnectionCounters();
 var services = new ServiceCollection();
-services.AddLogging(b => b.AddProvider(new WarningsToConsole()));
+services.AddLogging(b => b.AddProvider(new LogsToConsole()).SetMinimumLevel(LogLevel.Debug));
 services.AddLoadBalancedConnections("cache", o =>
 {
     foreach (var endpoint in endpoints)
@@ -226,21 +226,25 @@ internal sealed class ConnectionCounters : IDisposable
     }
 }
 
-/// <summary>Prints Loadstone's warnings and errors as single lines, with their event ids.</summary>
-internal sealed class WarningsToConsole : ILoggerProvider
+/// <summary>
+/// Prints Loadstone's warnings as single lines with their event ids, and the connection balancer's Debug entries too
+/// (each failed connect attempt and failed connection), which an application would normally leave off.
+/// </summary>
+internal sealed class LogsToConsole : ILoggerProvider
 {
-    public ILogger CreateLogger(string categoryName) => new Logger();
+    public ILogger CreateLogger(string categoryName) =>
+        new Logger(categoryName == "Loadstone.Connections" ? LogLevel.Debug : LogLevel.Warning);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger : ILogger
+    private sealed class Logger(LogLevel minimum) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -304,18 +304,20 @@ public sealed partial class ConnectionBalancer : IDisposable
         }
     }
 
+    // Per connect attempt and per connection: Debug, like everything on the request path. A connect that fails
+    // altogether (the whole service out of reach within the budget) is a Warning; ejections are logged by the pool.
     private static partial class Log
     {
-        [LoggerMessage(300, LogLevel.Warning, "Service '{Service}': connect attempt {Attempt} of {MaxAttempts} to {Endpoint} failed ({Detail}); trying another endpoint.", EventName = "ConnectAttemptFailed")]
+        [LoggerMessage(300, LogLevel.Debug, "Service '{Service}': connect attempt {Attempt} of {MaxAttempts} to {Endpoint} failed: {Detail} Trying another endpoint.", EventName = "ConnectAttemptFailed")]
         public static partial void AttemptFailed(ILogger logger, string service, string endpoint, int attempt, int maxAttempts, string detail);
 
-        [LoggerMessage(301, LogLevel.Error, "Service '{Service}': no connection after {Attempts} attempts. {Message}", EventName = "ConnectFailed")]
+        [LoggerMessage(301, LogLevel.Warning, "Service '{Service}': no connection after {Attempts} attempts. {Message}", EventName = "ConnectFailed")]
         public static partial void ConnectFailed(ILogger logger, string service, int attempts, string message);
 
         [LoggerMessage(302, LogLevel.Information, "Service '{Service}' closed a connection to {Endpoint}: the endpoint left the pool and its deregistration delay ended.", EventName = "ConnectionClosedOnDeregistration")]
         public static partial void ClosedOnDeregistration(ILogger logger, string service, string endpoint);
 
-        [LoggerMessage(303, LogLevel.Warning, "Service '{Service}': a connection to {Endpoint} failed after {Lifetime} open; the endpoint is charged a connection failure.", EventName = "ConnectionFailed")]
+        [LoggerMessage(303, LogLevel.Debug, "Service '{Service}': a connection to {Endpoint} failed after {Lifetime} open; the endpoint is charged a connection failure.", EventName = "ConnectionFailed")]
         public static partial void ConnectionFailed(ILogger logger, string service, string endpoint, TimeSpan lifetime);
     }
 }
