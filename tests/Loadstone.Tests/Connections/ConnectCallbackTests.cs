@@ -12,7 +12,7 @@ namespace Loadstone.Tests.Connections;
 /// </summary>
 public sealed class ConnectCallbackTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Hold = TimeSpan.FromMilliseconds(300);
+    private static readonly TimeSpan Hold = TimeSpan.FromSeconds(1); // long enough that concurrent requests need concurrent connections, even on a busy machine
     private ConnectionCountingBackend[] _backends = null!;
 
     public async Task InitializeAsync() =>
@@ -37,7 +37,7 @@ public sealed class ConnectCallbackTests : IAsyncLifetime
         var balancer = provider.GetRequiredKeyedService<ConnectionBalancer>("catalog");
         SetDelay(Hold);
 
-        // Nine requests at once, each held 300 ms by its backend: nine connections, each balanced as it opens.
+        // Nine requests at once, each held a second by its backend: nine connections, each balanced as it opens.
         var responses = await Task.WhenAll(Enumerable.Range(0, 9).Select(i => client.GetAsync($"/items/{i}")));
 
         Assert.All(responses, r => Assert.True(r.IsSuccessStatusCode));
