@@ -125,79 +125,106 @@ public sealed partial class ConnectionBalancer : IDisposable
 
     private async ValueTask<LoadBalancedConnection> ConnectCoreAsync(ConnectionTls? tls, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var time = Pool.TimeProvider;
-        using var deadline = new CancellationTokenSource(_options.ConnectDeadline, time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var started = time.GetTimestamp();
+
+        // One token for each attempt, cancelled by the caller or by one timer on the pool's clock, set per attempt to
+        // the earlier of the attempt's timeout and the connect deadline. Replaced only after it has fired.
+        var limit = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        var caller = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), limit);
         var tried = default(TriedEndpoints);
         List<ConnectAttemptFailure>? failures = null;
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            EndpointLease lease;
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                lease = Pool.AcquireExcluding(null, null, in tried);
-            }
-            catch (NoAvailableEndpointException ex)
-            {
-                throw Fail(ConnectFailureReason.NoAvailableEndpoint, failures, ex);
-            }
-
-            tried.Add(lease.State);
-            var endpoint = lease.Endpoint;
-            Socket? socket = null;
-            Stream? stream = null;
-            using var timeout = new CancellationTokenSource(_options.ConnectTimeout, time);
-            using var attemptToken = CancellationTokenSource.CreateLinkedTokenSource(linked.Token, timeout.Token);
-            var tlsCheck = tls?.NewCheck(endpoint);
-            try
-            {
-                socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                await socket.ConnectAsync(EndPointOf(endpoint), attemptToken.Token).ConfigureAwait(false);
-                stream = new NetworkStream(socket, ownsSocket: true);
-                SslStream? ssl = null;
-                if (tlsCheck is not null)
+                EndpointLease lease;
+                try
                 {
-                    ssl = new SslStream(stream, leaveInnerStreamOpen: false);
-                    stream = ssl;
-                    await ssl.AuthenticateAsClientAsync(tlsCheck.Options, attemptToken.Token).ConfigureAwait(false);
+                    lease = Pool.AcquireExcluding(null, null, in tried);
+                }
+                catch (NoAvailableEndpointException ex)
+                {
+                    throw Fail(ConnectFailureReason.NoAvailableEndpoint, failures, ex);
                 }
 
-                var connection = new LoadBalancedConnection(this, lease.State, socket, stream, ssl, attempt);
-                lease.Complete(RequestOutcome.Success);
-                OnOpened(connection);
-                return connection;
-            }
-            catch (Exception ex) when (Classify(ex, cancellationToken, deadline.Token, timeout.Token) is { } error)
-            {
-                await DisposeQuietlyAsync(stream, socket).ConfigureAwait(false);
-                lease.Complete(error switch
+                tried.Add(lease.State);
+                var endpoint = lease.Endpoint;
+                var remaining = _options.ConnectDeadline - time.GetElapsedTime(started);
+                var deadlineFirst = remaining <= _options.ConnectTimeout;
+                limit.CancelAfter(deadlineFirst ? (remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero) : _options.ConnectTimeout);
+                Socket? socket = null;
+                Stream? stream = null;
+                var tlsCheck = tls?.NewCheck(endpoint);
+                try
                 {
-                    ConnectError.Timeout => RequestOutcome.Timeout,
-                    ConnectError.DeadlineExceeded => RequestOutcome.Canceled,
-                    _ => RequestOutcome.ConnectionFailure,
-                });
-                var failure = new ConnectAttemptFailure(endpoint, error, Describe(error, ex, tlsCheck), ex);
-                (failures ??= []).Add(failure);
-                ConnectionMetrics.RecordFailed(ServiceName, endpoint, error);
-                if (error == ConnectError.DeadlineExceeded)
-                {
-                    throw Fail(ConnectFailureReason.DeadlineExceeded, failures, ex);
-                }
+                    socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                    await socket.ConnectAsync(EndPointOf(endpoint), limit.Token).ConfigureAwait(false);
+                    stream = new NetworkStream(socket, ownsSocket: true);
+                    SslStream? ssl = null;
+                    if (tlsCheck is not null)
+                    {
+                        ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                        stream = ssl;
+                        await ssl.AuthenticateAsClientAsync(tlsCheck.Options, limit.Token).ConfigureAwait(false);
+                    }
 
-                if (attempt >= _options.MaxConnectAttempts)
-                {
-                    throw Fail(ConnectFailureReason.AllAttemptsFailed, failures, ex);
+                    var connection = new LoadBalancedConnection(this, lease.State, socket, stream, ssl, attempt);
+                    lease.Complete(RequestOutcome.Success);
+                    OnOpened(connection);
+                    return connection;
                 }
+                catch (Exception ex) when (Classify(ex, cancellationToken, limit.IsCancellationRequested, deadlineFirst) is { } error)
+                {
+                    await DisposeQuietlyAsync(stream, socket).ConfigureAwait(false);
+                    lease.Complete(error switch
+                    {
+                        ConnectError.Timeout => RequestOutcome.Timeout,
+                        ConnectError.DeadlineExceeded => RequestOutcome.Canceled,
+                        _ => RequestOutcome.ConnectionFailure,
+                    });
+                    var failure = new ConnectAttemptFailure(endpoint, error, Describe(error, ex, tlsCheck), ex);
+                    (failures ??= []).Add(failure);
+                    ConnectionMetrics.RecordFailed(ServiceName, endpoint, error);
+                    if (error == ConnectError.DeadlineExceeded)
+                    {
+                        throw Fail(ConnectFailureReason.DeadlineExceeded, failures, ex);
+                    }
 
-                Log.AttemptFailed(_logger, ServiceName, endpoint.BaseAddress, attempt, _options.MaxConnectAttempts, failure.Detail);
+                    if (attempt >= _options.MaxConnectAttempts)
+                    {
+                        throw Fail(ConnectFailureReason.AllAttemptsFailed, failures, ex);
+                    }
+
+                    Log.AttemptFailed(_logger, ServiceName, endpoint.BaseAddress, attempt, _options.MaxConnectAttempts, failure.Detail);
+                    if (limit.IsCancellationRequested)
+                    {
+                        // The attempt timed out: its token is spent. The caller's registration moves to a fresh one.
+                        caller.Dispose();
+                        limit.Dispose();
+                        limit = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+                        caller = cancellationToken.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), limit);
+                    }
+                }
+                catch (Exception ex)
+                {
+                    // Cancelled by the caller, or something that is no fault of the endpoint: release the lease and let it go.
+                    await DisposeQuietlyAsync(stream, socket).ConfigureAwait(false);
+                    lease.Complete(RequestOutcome.Canceled);
+                    if (cancellationToken.IsCancellationRequested && (ex as OperationCanceledException)?.CancellationToken != cancellationToken)
+                    {
+                        throw new OperationCanceledException("The connect was cancelled.", ex, cancellationToken);
+                    }
+
+                    throw;
+                }
             }
-            catch
-            {
-                // Cancelled by the caller, or something that is no fault of the endpoint: release the lease and let it go.
-                await DisposeQuietlyAsync(stream, socket).ConfigureAwait(false);
-                lease.Complete(RequestOutcome.Canceled);
-                throw;
-            }
+        }
+        finally
+        {
+            caller.Dispose();
+            limit.Dispose();
         }
     }
 
@@ -249,22 +276,21 @@ public sealed partial class ConnectionBalancer : IDisposable
     }
 
     /// <summary>How an attempt failed, or null when the failure is not the endpoint's (the caller cancelled, a bug).</summary>
-    private static ConnectError? Classify(Exception ex, CancellationToken caller, CancellationToken deadline, CancellationToken timeout)
+    private static ConnectError? Classify(Exception ex, CancellationToken caller, bool limitReached, bool limitWasTheDeadline)
     {
         if (caller.IsCancellationRequested)
         {
             return null;
         }
 
-        if (ex is OperationCanceledException || (ex is IOException or AuthenticationException && (deadline.IsCancellationRequested || timeout.IsCancellationRequested)))
+        if (limitReached && ex is OperationCanceledException or IOException or AuthenticationException)
         {
-            return deadline.IsCancellationRequested ? ConnectError.DeadlineExceeded
-                : timeout.IsCancellationRequested ? ConnectError.Timeout
-                : null;
+            return limitWasTheDeadline ? ConnectError.DeadlineExceeded : ConnectError.Timeout;
         }
 
         return ex switch
         {
+            OperationCanceledException => null,
             SocketException { SocketErrorCode: SocketError.ConnectionRefused } => ConnectError.Refused,
             SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain } => ConnectError.HostNotFound,
             SocketException { SocketErrorCode: SocketError.TimedOut } => ConnectError.Timeout,

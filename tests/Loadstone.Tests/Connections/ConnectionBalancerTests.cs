@@ -151,7 +151,8 @@ public sealed class ConnectionBalancerTests
         silent.WaitForAccepted(1);
         await cancel.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connect);
+        var canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connect);
+        Assert.Equal(cancel.Token, canceled.CancellationToken);
         var state = State(pool, silent.Endpoint);
         Assert.Equal((0, 0, 0), (state.ActiveRequests, state.TotalRequests, state.FailedRequests));
     }
@@ -207,6 +208,33 @@ public sealed class ConnectionBalancerTests
         Assert.Contains("the connect deadline ran out.", ex.Message, StringComparison.Ordinal);
         var state = State(pool, silent.Endpoint);
         Assert.Equal((0, 0, 0), (state.ActiveRequests, state.TotalRequests, state.FailedRequests));
+    }
+
+    [Fact]
+    public async Task ConnectAsync_TimeoutThenDeadline_SecondAttemptGetsOnlyWhatIsLeftOfTheDeadline()
+    {
+        var time = new ManualTimeProvider();
+        await using var first = TcpTestServer.Silent();
+        await using var second = TcpTestServer.Silent();
+        using var pool = Pool("cache", LoadBalancingStrategies.FirstAvailable, [first.Endpoint, second.Endpoint], time: time);
+        using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            ConnectDeadline = TimeSpan.FromSeconds(3),
+            Tls = new ConnectionTlsOptions(),
+        });
+
+        var connect = balancer.ConnectAsync().AsTask();
+        first.WaitForAccepted(1);
+        time.Advance(TimeSpan.FromSeconds(2)); // the first attempt's timeout
+        second.WaitForAccepted(1);
+        time.Advance(TimeSpan.FromSeconds(1)); // the deadline, 1 s into the second attempt (not its 2 s timeout)
+
+        var ex = await Assert.ThrowsAsync<ServiceConnectionException>(() => connect.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(ConnectFailureReason.DeadlineExceeded, ex.Reason);
+        Assert.Equal([ConnectError.Timeout, ConnectError.DeadlineExceeded], ex.Attempts.Select(a => a.Error));
+        Assert.Equal((1, 1), (State(pool, first.Endpoint).TotalRequests, State(pool, first.Endpoint).FailedRequests));
+        Assert.Equal((0, 0), (State(pool, second.Endpoint).TotalRequests, State(pool, second.Endpoint).FailedRequests));
     }
 
     [Fact]

@@ -97,7 +97,7 @@ public sealed class ConnectionRegistrationTests
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("sdk");
 
         // The echo servers are not HTTP servers: the request fails, but only after the connection was made to the right one.
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await Assert.ThrowsAnyAsync<Exception>(() => client.GetAsync("http://orders/x", HttpCompletionOption.ResponseHeadersRead, timeout.Token));
 
         Assert.Equal((0, 1), (catalog.Accepted, orders.Accepted));
