@@ -13,7 +13,7 @@ namespace Loadstone;
 /// Balances connections rather than requests, like a Network Load Balancer: each
 /// <see cref="ConnectAsync(CancellationToken)"/> picks an endpoint of the pool, opens a TCP connection to it (with TLS
 /// if configured) and returns it as a <see cref="LoadBalancedConnection"/>. For clients that are not HttpClient requests
-/// (Redis, PostgreSQL, brokers, custom protocols) and, through <see cref="ConnectAsync(SocketsHttpConnectionContext, CancellationToken)"/>,
+/// (Redis, PostgreSQL, brokers, custom protocols) and, through <see cref="ConnectCallbackAsync"/>,
 /// for HttpClients whose requests cannot be rewritten.
 /// </summary>
 /// <remarks>
@@ -98,7 +98,7 @@ public sealed partial class ConnectionBalancer : IDisposable
     /// <param name="cancellationToken">Cancels the connect.</param>
     /// <returns>The connection's stream.</returns>
     /// <exception cref="ServiceConnectionException">No connection could be made (the handler wraps it in an <see cref="HttpRequestException"/>).</exception>
-    public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    public async ValueTask<Stream> ConnectCallbackAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         var target = context.DnsEndPoint;
@@ -142,7 +142,8 @@ public sealed partial class ConnectionBalancer : IDisposable
                 EndpointLease lease;
                 try
                 {
-                    lease = Pool.AcquireExcluding(null, null, in tried);
+                    var pick = new PickContext(null);
+                    lease = Pool.AcquireAttempt(null, ref pick, in tried);
                 }
                 catch (NoAvailableEndpointException ex)
                 {

@@ -11,8 +11,8 @@ public static class ConnectionBalancingServiceCollectionExtensions
     /// <summary>
     /// Registers a <see cref="ConnectionBalancer"/> for a logical service, resolved as a keyed singleton:
     /// <c>GetRequiredKeyedService&lt;ConnectionBalancer&gt;("redis")</c> (the key is the name exactly as written here).
-    /// Its pool is the service's pool in the <see cref="ServicePoolRegistry"/>, shared with any request-level client of
-    /// the same service. Safe to call more than once; the configure delegates add up.
+    /// Its pool is the service's pool in the <see cref="ServicePoolRegistry"/> (<c>AddLoadBalancedService</c>), shared
+    /// with any request-level client of the same service. Safe to call more than once; the configure delegates add up.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="serviceName">The logical service name; a valid host name such as <c>redis</c>.</param>
@@ -24,8 +24,8 @@ public static class ConnectionBalancingServiceCollectionExtensions
     /// <param name="configure">
     /// Configures the connection options after configuration (<c>LoadBalancing:Connections:{service}</c>) is applied; optional.
     /// </param>
-    /// <returns>The services.</returns>
-    public static IServiceCollection AddLoadBalancedConnections(this IServiceCollection services, string serviceName,
+    /// <returns>The service's builder, to add endpoint sources.</returns>
+    public static ILoadBalancedServiceBuilder AddLoadBalancedConnections(this IServiceCollection services, string serviceName,
         Action<LoadBalancingOptions>? configurePool = null, Action<ConnectionBalancerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -38,14 +38,6 @@ public static class ConnectionBalancingServiceCollectionExtensions
             // First of all the configure steps, so configuration and the caller's delegates override it.
             services.Insert(0, ServiceDescriptor.Singleton<IConfigureOptions<LoadBalancingOptions>>(
                 new ConfigureNamedOptions<LoadBalancingOptions>(serviceName, static o => o.Strategy = LoadBalancingStrategies.LeastRequests)));
-            services.AddLoadBalancing();
-            if (!services.Any(d => d.ImplementationInstance is LoadBalancedServiceRegistration r
-                && string.Equals(r.ServiceName, serviceName, StringComparison.OrdinalIgnoreCase)))
-            {
-                services.AddSingleton(new LoadBalancedServiceRegistration(serviceName));
-            }
-
-            services.AddOptions<LoadBalancingOptions>(serviceName).ValidateOnStart();
             services.AddOptions<ConnectionBalancerOptions>(serviceName).ValidateOnStart();
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<ConnectionBalancerOptions>, ConnectionBalancerConfiguration>());
             services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConnectionBalancerOptions>, ConnectionBalancerOptionsValidator>());
@@ -55,17 +47,12 @@ public static class ConnectionBalancingServiceCollectionExtensions
                 sp.GetService<ILoggerFactory>()));
         }
 
-        if (configurePool is not null)
-        {
-            services.Configure(serviceName, configurePool);
-        }
-
         if (configure is not null)
         {
             services.Configure(serviceName, configure);
         }
 
-        return services;
+        return services.AddLoadBalancedService(serviceName, configurePool);
     }
 
     /// <summary>
@@ -92,9 +79,9 @@ public static class ConnectionBalancingServiceCollectionExtensions
             var balancer = sp.GetRequiredKeyedService<ConnectionBalancer>(serviceName);
             var previous = handler.ConnectCallback;
             handler.ConnectCallback = previous is null
-                ? balancer.ConnectAsync
+                ? balancer.ConnectCallbackAsync
                 : (context, token) => string.Equals(context.DnsEndPoint.Host, serviceName, StringComparison.OrdinalIgnoreCase)
-                    ? balancer.ConnectAsync(context, token)
+                    ? balancer.ConnectCallbackAsync(context, token)
                     : previous(context, token);
         });
     }

@@ -74,6 +74,7 @@ public sealed class ConnectCallbackTests : IAsyncLifetime
         }
 
         Assert.InRange(dead.FailedRequests, 1, 12);
+        await pool.SettleAsync(); // the ejection is published by the pool's control plane
         Assert.Equal((EndpointHealth.Unhealthy, EndpointHealthReason.EjectedConsecutiveLocalFailures), (dead.Health, dead.HealthReason));
         var failedBefore = dead.FailedRequests;
         var connectionsBefore = _backends[1].Connections + _backends[2].Connections;
@@ -135,7 +136,7 @@ public sealed class ConnectCallbackTests : IAsyncLifetime
 
     private static HttpClient NewClient(ConnectionBalancer balancer, string baseAddress = "http://catalog", SslClientAuthenticationOptions? ssl = null)
     {
-        var handler = new SocketsHttpHandler { ConnectCallback = balancer.ConnectAsync };
+        var handler = new SocketsHttpHandler { ConnectCallback = balancer.ConnectCallbackAsync };
         if (ssl is not null)
         {
             handler.SslOptions = ssl;

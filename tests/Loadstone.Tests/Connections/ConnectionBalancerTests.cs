@@ -134,6 +134,7 @@ public sealed class ConnectionBalancerTests
 
         // Two refusals (each hidden by a retry), then the ejection: every later connect goes straight to the server.
         Assert.Equal([2, 2, 1, 1, 1], attempts);
+        await pool.SettleAsync(); // the ejection is published by the pool's control plane
         var ejected = State(pool, refusing);
         Assert.Equal((EndpointHealth.Unhealthy, EndpointHealthReason.EjectedConsecutiveLocalFailures), (ejected.Health, ejected.HealthReason));
         Assert.Equal(2, ejected.FailedRequests);

@@ -85,6 +85,23 @@ public sealed class ConnectionRegistrationTests
     }
 
     [Fact]
+    public async Task AddLoadBalancedConnections_EndpointSourceOnTheServiceBuilder_ConnectsToItsEndpoints()
+    {
+        await using var server = TcpTestServer.Echo();
+        var services = new ServiceCollection();
+        services.AddLoadBalancedConnections("cache")
+            .AddEndpointSource(new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(server.Endpoint)]));
+        await using var provider = services.BuildServiceProvider();
+        var balancer = provider.GetRequiredKeyedService<ConnectionBalancer>("cache");
+        await balancer.Pool.InitializeAsync();
+
+        await using var connection = await balancer.ConnectAsync();
+
+        Assert.Equal(new LoadBalancedEndpoint(server.Endpoint), connection.Endpoint);
+        Assert.Equal("via source", await ConnectionKit.EchoAsync(connection, "via source"));
+    }
+
+    [Fact]
     public async Task UseLoadBalancedConnections_TwoServicesOnOneClient_EachHostBalancedOverItsOwnPool()
     {
         await using var catalog = TcpTestServer.Echo();

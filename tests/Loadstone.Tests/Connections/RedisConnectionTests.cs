@@ -114,6 +114,7 @@ public sealed class RedisConnectionTests : IAsyncLifetime
         }
 
         Assert.Equal([2, 2, .. Enumerable.Repeat(1, 28)], attempts);
+        await pool.SettleAsync(); // the ejection is published by the pool's control plane
         var deadState = State(pool, _redis.Endpoints[0]);
         Assert.Equal((EndpointHealth.Unhealthy, EndpointHealthReason.EjectedConsecutiveLocalFailures), (deadState.Health, deadState.HealthReason));
         Assert.Equal(5, deadState.FailedRequests);

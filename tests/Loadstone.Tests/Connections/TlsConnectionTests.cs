@@ -119,6 +119,7 @@ public sealed class TlsConnectionTests : IAsyncLifetime
 
         // Round robin sends each connect to the bad instance first (the retry takes the next turn), until outlier
         // detection ejects it after 5 consecutive failures; the sixth connect goes straight to the good one.
+        await pool.SettleAsync(); // the ejection is published by the pool's control plane
         Assert.Equal(EndpointHealth.Unhealthy, State(pool, _wrongServer.Endpoint).Health);
         Assert.Equal(5, State(pool, _wrongServer.Endpoint).FailedRequests);
     }
