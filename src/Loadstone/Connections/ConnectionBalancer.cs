@@ -37,6 +37,7 @@ public sealed partial class ConnectionBalancer : IDisposable
     private readonly ConnectionBalancerOptions _options;
     private readonly ILogger _logger;
     private readonly ConnectionTls? _tls;
+    private readonly ConnectionMetrics _metrics;
     private readonly ConcurrentDictionary<LoadBalancedConnection, byte>? _tracked;
     private readonly ITimer? _sweep;
     private int _open;
@@ -44,7 +45,7 @@ public sealed partial class ConnectionBalancer : IDisposable
     /// <summary>Creates a balancer over a pool.</summary>
     /// <param name="pool">The service's pool; the balancer does not dispose it.</param>
     /// <param name="options">The options; validated here, then read only. <see langword="null"/> for the defaults.</param>
-    /// <param name="loggerFactory">Where logs go (category <c>Loadstone.Connections</c>); <see langword="null"/> for none.</param>
+    /// <param name="loggerFactory">Where logs go (category <c>Loadstone.Connections</c>); <see langword="null"/> (the default) for the pool's.</param>
     /// <exception cref="OptionsValidationException">The options are not valid; the message lists every problem.</exception>
     public ConnectionBalancer(ServicePool pool, ConnectionBalancerOptions? options = null, ILoggerFactory? loggerFactory = null)
     {
@@ -58,8 +59,9 @@ public sealed partial class ConnectionBalancer : IDisposable
 
         Pool = pool;
         _options = options;
-        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Loadstone.Connections");
+        _logger = (loggerFactory ?? pool.LoggerFactory).CreateLogger("Loadstone.Connections");
         _tls = options.Tls is { } tls ? new ConnectionTls(pool.ServiceName, tls) : null;
+        _metrics = ConnectionMetrics.For(pool);
         if (options.CloseConnectionsOnDeregistration)
         {
             _tracked = new ConcurrentDictionary<LoadBalancedConnection, byte>();
@@ -187,7 +189,7 @@ public sealed partial class ConnectionBalancer : IDisposable
                     });
                     var failure = new ConnectAttemptFailure(endpoint, error, Describe(error, ex, tlsCheck), ex);
                     (failures ??= []).Add(failure);
-                    ConnectionMetrics.RecordFailed(ServiceName, endpoint, error);
+                    _metrics.RecordFailed(ServiceName, endpoint, error);
                     if (error == ConnectError.DeadlineExceeded)
                     {
                         throw Fail(ConnectFailureReason.DeadlineExceeded, failures, ex);
@@ -233,7 +235,7 @@ public sealed partial class ConnectionBalancer : IDisposable
     {
         Interlocked.Decrement(ref _open);
         _tracked?.TryRemove(connection, out _);
-        ConnectionMetrics.RecordClosed(ServiceName, connection.Endpoint, lifetime.TotalSeconds);
+        _metrics.RecordClosed(ServiceName, connection.Endpoint, lifetime.TotalSeconds);
         if (failed)
         {
             Log.ConnectionFailed(_logger, ServiceName, connection.Endpoint.BaseAddress, lifetime);
@@ -243,7 +245,7 @@ public sealed partial class ConnectionBalancer : IDisposable
     private void OnOpened(LoadBalancedConnection connection)
     {
         Interlocked.Increment(ref _open);
-        ConnectionMetrics.RecordOpened(ServiceName, connection.Endpoint);
+        _metrics.RecordOpened(ServiceName, connection.Endpoint);
         _tracked?.TryAdd(connection, 0);
     }
 

@@ -1,10 +1,14 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace Loadstone;
 
-/// <summary>The connection instruments, on the library's meter (<see cref="LoadstoneMetrics.MeterName"/>).</summary>
-internal static class ConnectionMetrics
+/// <summary>
+/// The connection instruments, on the pool's own <c>Loadstone</c> meter (a container's, or the process's shared one):
+/// created once per meter, next to the instruments of <see cref="LoadstoneInstruments"/>.
+/// </summary>
+internal sealed class ConnectionMetrics
 {
     internal const string ErrorTag = "loadstone.connection.error";
 
@@ -15,46 +19,57 @@ internal static class ConnectionMetrics
     internal static readonly double[] DurationBoundaries =
         [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
-    internal static readonly Counter<long> Opened = LoadstoneMetrics.Meter.CreateCounter<long>(
-        "loadstone.connections.opened", "{connection}", "Connections opened by connection balancing.");
+    private static readonly ConditionalWeakTable<Meter, ConnectionMetrics> s_byMeter = new();
 
-    internal static readonly Counter<long> Failed = LoadstoneMetrics.Meter.CreateCounter<long>(
-        "loadstone.connections.failed", "{attempt}", "Connect attempts that failed, by error (a connect may try several endpoints).");
+    private readonly Counter<long> _opened;
+    private readonly Counter<long> _failed;
+    private readonly UpDownCounter<long> _active;
+    private readonly Histogram<double> _duration;
 
-    internal static readonly UpDownCounter<long> Active = LoadstoneMetrics.Meter.CreateUpDownCounter<long>(
-        "loadstone.connections.active", "{connection}", "Connections open now.");
-
-    internal static readonly Histogram<double> Duration = LoadstoneMetrics.Meter.CreateHistogram(
-        "loadstone.connection.duration", "s", "How long connections stayed open, from connected to closed.",
-        tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBoundaries });
-
-    internal static void RecordOpened(string service, LoadBalancedEndpoint endpoint)
+    private ConnectionMetrics(Meter meter)
     {
-        if (Opened.Enabled || Active.Enabled)
+        _opened = meter.CreateCounter<long>(
+            "loadstone.connections.opened", "{connection}", "Connections opened by connection balancing.");
+        _failed = meter.CreateCounter<long>(
+            "loadstone.connections.failed", "{attempt}", "Connect attempts that failed, by error (a connect may try several endpoints).");
+        _active = meter.CreateUpDownCounter<long>(
+            "loadstone.connections.active", "{connection}", "Connections open now.");
+        _duration = meter.CreateHistogram(
+            "loadstone.connection.duration", "s", "How long connections stayed open, from connected to closed.",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBoundaries });
+    }
+
+    /// <summary>The connection instruments of the pool's meter.</summary>
+    public static ConnectionMetrics For(ServicePool pool) =>
+        s_byMeter.GetValue(pool.Telemetry.Instruments.Meter, static meter => new ConnectionMetrics(meter));
+
+    public void RecordOpened(string service, LoadBalancedEndpoint endpoint)
+    {
+        if (_opened.Enabled || _active.Enabled)
         {
             var tags = Tags(service, endpoint);
-            Opened.Add(1, tags);
-            Active.Add(1, tags);
+            _opened.Add(1, tags);
+            _active.Add(1, tags);
         }
     }
 
-    internal static void RecordClosed(string service, LoadBalancedEndpoint endpoint, double seconds)
+    public void RecordClosed(string service, LoadBalancedEndpoint endpoint, double seconds)
     {
-        if (Active.Enabled || Duration.Enabled)
+        if (_active.Enabled || _duration.Enabled)
         {
             var tags = Tags(service, endpoint);
-            Active.Add(-1, tags);
-            Duration.Record(seconds, tags);
+            _active.Add(-1, tags);
+            _duration.Record(seconds, tags);
         }
     }
 
-    internal static void RecordFailed(string service, LoadBalancedEndpoint endpoint, ConnectError error)
+    public void RecordFailed(string service, LoadBalancedEndpoint endpoint, ConnectError error)
     {
-        if (Failed.Enabled)
+        if (_failed.Enabled)
         {
             var tags = Tags(service, endpoint);
             tags.Add(ErrorTag, ErrorName(error));
-            Failed.Add(1, tags);
+            _failed.Add(1, tags);
         }
     }
 

@@ -101,9 +101,9 @@ public sealed class ConnectionBalancerTests
     public async Task ConnectAsync_NoEndpoints_ThrowsNoAvailableEndpointWithThePoolsReason()
     {
         var source = new DynamicEndpointSource("registry") { AllowsEmpty = true };
-        var options = new LoadBalancingOptions { TimeProvider = new ManualTimeProvider() };
-        options.EndpointSources.Add(source);
-        using var pool = new ServicePool("cache", options);
+        var setup = new PoolSetup { Time = new ManualTimeProvider() };
+        setup.Sources.Add(source);
+        using var pool = setup.Create("cache");
         await pool.InitializeAsync();
         using var balancer = new ConnectionBalancer(pool);
 

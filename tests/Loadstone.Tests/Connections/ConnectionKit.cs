@@ -11,19 +11,19 @@ internal static class ConnectionKit
     public static ServicePool Pool(string service, string strategy, IEnumerable<string> addresses, Action<LoadBalancingOptions>? configure = null,
         ManualTimeProvider? time = null)
     {
-        var options = new LoadBalancingOptions
+        var setup = new PoolSetup
         {
-            Strategy = strategy,
-            TimeProvider = time ?? new ManualTimeProvider(),
+            Options = new LoadBalancingOptions { Strategy = strategy },
+            Time = time ?? new ManualTimeProvider(),
             Random = new Random(11),
         };
         foreach (var address in addresses)
         {
-            options.Endpoints.Add(address);
+            setup.Options.Endpoints.Add(address);
         }
 
-        configure?.Invoke(options);
-        return new ServicePool(service, options);
+        configure?.Invoke(setup.Options);
+        return setup.Create(service);
     }
 
     /// <summary>A tcp endpoint on 127.0.0.1 that nothing listens on: bound, then released, so connects are refused.</summary>

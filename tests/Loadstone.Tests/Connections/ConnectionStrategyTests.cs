@@ -47,10 +47,11 @@ public sealed class ConnectionStrategyTests
         await using var b = TcpTestServer.Echo();
         await using var c = TcpTestServer.Echo();
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(a.Endpoint), new LoadBalancedEndpoint(b.Endpoint)]);
-        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.LeastRequests, TimeProvider = time, Random = new Random(3) };
+        var setup = new PoolSetup { Options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.LeastRequests }, Time = time, Random = new Random(3) };
+        var options = setup.Options;
         options.SlowStart.Window = TimeSpan.FromSeconds(60);
-        options.EndpointSources.Add(source);
-        using var pool = new ServicePool("echo", options);
+        setup.Sources.Add(source);
+        using var pool = setup.Create("echo");
         await pool.InitializeAsync();
         using var balancer = new ConnectionBalancer(pool);
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Loadstone.Tests.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Connections.ConnectionKit;
 
@@ -65,6 +66,34 @@ public sealed class ConnectionTelemetryTests
         var duration = Assert.Single(measurements, m => m.Name == "loadstone.connection.duration");
         Assert.Equal((42d, good), (duration.Value, duration.Tags["loadstone.endpoint"]));
         Assert.Equal(ConnectionMetrics.DurationBoundaries, advice["loadstone.connection.duration"]);
+    }
+
+    [Fact]
+    public async Task Metrics_WithAContainersMeterFactory_RecordedOnThatContainersMeter()
+    {
+        await using var server = TcpTestServer.Echo();
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddLoadBalancedConnections("cache", o => o.Endpoints.Add(server.Endpoint));
+        await using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IMeterFactory>();
+        var opened = 0L;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == factory && instrument.Name == "loadstone.connections.opened")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref opened, value));
+        listener.Start();
+
+        await using (await provider.GetRequiredKeyedService<ConnectionBalancer>("cache").ConnectAsync())
+        {
+        }
+
+        Assert.Equal(1, Interlocked.Read(ref opened));
     }
 
     [Fact]

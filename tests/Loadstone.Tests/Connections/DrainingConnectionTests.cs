@@ -21,14 +21,13 @@ public sealed class DrainingConnectionTests : IAsyncLifetime
         _a = TcpTestServer.Echo();
         _b = TcpTestServer.Echo();
         _source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(_a.Endpoint), new LoadBalancedEndpoint(_b.Endpoint)]);
-        var options = new LoadBalancingOptions
+        var setup = new PoolSetup
         {
-            Strategy = LoadBalancingStrategies.FirstAvailable,
-            TimeProvider = _time,
-            DeregistrationDelay = TimeSpan.FromSeconds(60),
+            Options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.FirstAvailable, DeregistrationDelay = TimeSpan.FromSeconds(60) },
+            Time = _time,
         };
-        options.EndpointSources.Add(_source);
-        _pool = new ServicePool("echo", options);
+        setup.Sources.Add(_source);
+        _pool = setup.Create("echo");
         await _pool.InitializeAsync();
     }
 
@@ -112,9 +111,13 @@ public sealed class DrainingConnectionTests : IAsyncLifetime
     public async Task EndpointRemoved_CloseOnDeregistrationWithZeroDelay_ClosedOnTheNextSweep()
     {
         _pool.Dispose();
-        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.FirstAvailable, TimeProvider = _time, DeregistrationDelay = TimeSpan.Zero };
-        options.EndpointSources.Add(_source);
-        _pool = new ServicePool("echo", options);
+        var setup = new PoolSetup
+        {
+            Options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.FirstAvailable, DeregistrationDelay = TimeSpan.Zero },
+            Time = _time,
+        };
+        setup.Sources.Add(_source);
+        _pool = setup.Create("echo");
         await _pool.InitializeAsync();
         using var balancer = new ConnectionBalancer(_pool, new ConnectionBalancerOptions { CloseConnectionsOnDeregistration = true });
         var toA = await balancer.ConnectAsync();
