@@ -12,7 +12,7 @@ internal sealed class ConnectionTls(string serviceName, ConnectionTlsOptions opt
 {
     public Check NewCheck(LoadBalancedEndpoint endpoint)
     {
-        var name = options.ServerName == TlsServerName.EndpointHost ? endpoint.Address.IdnHost : serviceName;
+        var name = options.ServerName == TlsServerName.EndpointHost ? endpoint.HostName ?? endpoint.Address.IdnHost : serviceName;
         return new Check(name, options.ClientOptions);
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Loadstone.Tests.Http;
@@ -122,6 +123,22 @@ public sealed class TlsConnectionTests : IAsyncLifetime
         await pool.SettleAsync(); // the ejection is published by the pool's control plane
         Assert.Equal(EndpointHealth.Unhealthy, State(pool, _wrongServer.Endpoint).Health);
         Assert.Equal(5, State(pool, _wrongServer.Endpoint).FailedRequests);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_ServerNameEndpointHost_EndpointListedByIpWithHostName_ChecksTheHostName()
+    {
+        using var pool = Pool("catalog", LoadBalancingStrategies.LeastRequests, [],
+            o => o.Endpoints.Add(new LoadBalancedEndpoint(_localhostServer.Endpoint) { HostName = "localhost" }));
+        using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
+        {
+            Tls = new ConnectionTlsOptions { ServerName = TlsServerName.EndpointHost, ClientOptions = TrustOnly(_localhost) },
+        });
+
+        await using var connection = await balancer.ConnectAsync();
+
+        Assert.Equal("localhost", connection.SslStream!.TargetHostName);
+        Assert.Equal(IPAddress.Loopback, ((IPEndPoint)connection.Socket.RemoteEndPoint!).Address.MapToIPv4()); // connected by address, not by name
     }
 
     [Fact]
