@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Loadstone.Scaling;
 
 /// <summary>
@@ -7,28 +5,24 @@ namespace Loadstone.Scaling;
 /// lifecycle hooks, policies and scheduled actions; like the settings of an EC2 Auto Scaling group. Validated by the
 /// group's constructor, which keeps its own copy of the capacity; do not change the lists afterwards.
 /// </summary>
+/// <remarks>
+/// There is no deregistration delay here: a terminating instance leaves the group's endpoint source and the pool the
+/// group is attached to drains it with its own <see cref="LoadBalancingOptions.DeregistrationDelay"/>, like an ALB
+/// target group; the group stops the instance once the pool has let it go.
+/// </remarks>
 public sealed class ScalingGroupOptions
 {
-    /// <summary>The largest <see cref="MaxSize"/>: 10,000.</summary>
-    public const int MaxInstances = 10_000;
+    /// <summary>
+    /// The least number of instances. The default is <see cref="ScalingGroupDefaults.MinSize"/> (1); the range is 0 to
+    /// <see cref="MaxSize"/>.
+    /// </summary>
+    public int MinSize { get; set; } = ScalingGroupDefaults.MinSize;
 
-    /// <summary>The default of <see cref="DefaultCooldown"/>: 300 s.</summary>
-    public static readonly TimeSpan DefaultDefaultCooldown = TimeSpan.FromSeconds(300);
-
-    /// <summary>The default of <see cref="DeregistrationDelay"/>: 300 s, as an ALB target group.</summary>
-    public static readonly TimeSpan DefaultDeregistrationDelay = TimeSpan.FromSeconds(300);
-
-    /// <summary>The default of <see cref="ReconcileInterval"/>: 1 s.</summary>
-    public static readonly TimeSpan DefaultReconcileInterval = TimeSpan.FromSeconds(1);
-
-    /// <summary>The default of <see cref="LaunchRetryDelay"/>: 10 s.</summary>
-    public static readonly TimeSpan DefaultLaunchRetryDelay = TimeSpan.FromSeconds(10);
-
-    /// <summary>The least number of instances. The default is 1; the range is 0 to <see cref="MaxSize"/>.</summary>
-    public int MinSize { get; set; } = 1;
-
-    /// <summary>The most instances. The default is 1; the range is <see cref="MinSize"/> to 10,000 (and at least 1).</summary>
-    public int MaxSize { get; set; } = 1;
+    /// <summary>
+    /// The most instances. The default is <see cref="ScalingGroupDefaults.MaxSize"/> (1); the range is
+    /// <see cref="MinSize"/> to 10,000, and at least 1.
+    /// </summary>
+    public int MaxSize { get; set; } = ScalingGroupDefaults.MaxSize;
 
     /// <summary>
     /// The number of instances to start with; <see langword="null"/> (the default) means <see cref="MinSize"/>. Must lie
@@ -43,11 +37,11 @@ public sealed class ScalingGroupOptions
     public IList<string> AvailabilityZones { get; } = [];
 
     /// <summary>
-    /// The wait after a simple scaling activity completes before another simple scaling policy may act. Not applied
-    /// to step scaling, target tracking, scheduled actions or health replacement. The default is 300 s; the range is
-    /// 0 to 1 day.
+    /// The wait after a simple scaling activity completes before another simple scaling policy may act, like the Auto
+    /// Scaling group's DefaultCooldown. Not applied to step scaling, target tracking, scheduled actions or health
+    /// replacement. The default is <see cref="ScalingGroupDefaults.Cooldown"/> (300 s); the range is 0 to 1 day.
     /// </summary>
-    public TimeSpan DefaultCooldown { get; set; } = DefaultDefaultCooldown;
+    public TimeSpan DefaultCooldown { get; set; } = ScalingGroupDefaults.Cooldown;
 
     /// <summary>
     /// How long after entering service an instance's failed checks are not held against it (an instance the launcher
@@ -84,12 +78,6 @@ public sealed class ScalingGroupOptions
     /// </summary>
     public IList<TerminationPolicy> TerminationPolicies { get; } = [];
 
-    /// <summary>
-    /// How long a terminating instance may keep finishing its in-flight requests after leaving the endpoint source;
-    /// it stops as soon as it has none. The default is 300 s, as an ALB's deregistration delay; the range is 0 to 3,600 s.
-    /// </summary>
-    public TimeSpan DeregistrationDelay { get; set; } = DefaultDeregistrationDelay;
-
     /// <summary>The lifecycle hooks; names must be unique.</summary>
     public IList<LifecycleHook> LifecycleHooks { get; } = [];
 
@@ -100,16 +88,23 @@ public sealed class ScalingGroupOptions
     public IList<ScheduledAction> ScheduledActions { get; } = [];
 
     /// <summary>
-    /// How often the group compares itself with the desired state, checks health, samples metrics and runs due
-    /// actions. The default is 1 s; the range is 10 ms to 1 min.
+    /// How often the group compares itself with the desired state, checks health, samples metrics, runs due actions
+    /// and looks whether the pool has let terminating instances go. The default is
+    /// <see cref="ScalingGroupDefaults.ReconcileInterval"/> (1 s); the range is 10 ms to 1 min.
     /// </summary>
-    public TimeSpan ReconcileInterval { get; set; } = DefaultReconcileInterval;
+    public TimeSpan ReconcileInterval { get; set; } = ScalingGroupDefaults.ReconcileInterval;
 
-    /// <summary>The wait after a failed launch before launching again. The default is 10 s; the range is 0 to 10 min.</summary>
-    public TimeSpan LaunchRetryDelay { get; set; } = DefaultLaunchRetryDelay;
+    /// <summary>
+    /// The wait after a failed launch before launching again. The default is
+    /// <see cref="ScalingGroupDefaults.LaunchRetryDelay"/> (10 s); the range is 0 to 10 min.
+    /// </summary>
+    public TimeSpan LaunchRetryDelay { get; set; } = ScalingGroupDefaults.LaunchRetryDelay;
 
-    /// <summary>How many activities <see cref="ScalingGroup.Activities"/> keeps. The default is 1,000; the range is 1 to 100,000.</summary>
-    public int MaxActivityHistory { get; set; } = 1000;
+    /// <summary>
+    /// How many activities <see cref="ScalingGroup.Activities"/> keeps. The default is
+    /// <see cref="ScalingGroupDefaults.MaxActivityHistory"/> (1,000); the range is 1 to 100,000.
+    /// </summary>
+    public int MaxActivityHistory { get; set; } = ScalingGroupDefaults.MaxActivityHistory;
 
     /// <summary>Whether disposing the group stops its instances (without draining). The default is <see langword="true"/>.</summary>
     public bool StopInstancesOnDispose { get; set; } = true;
@@ -122,121 +117,4 @@ public sealed class ScalingGroupOptions
     /// a seeded one makes choices reproducible.
     /// </summary>
     public Random? Random { get; set; }
-
-    internal List<string> Problems(string group)
-    {
-        var p = new List<string>();
-        var at = $"Scaling group '{group}':";
-        if (MinSize < 0)
-        {
-            p.Add($"{at} MinSize ({MinSize}) must not be negative.");
-        }
-
-        if (MaxSize < 1 || MaxSize > MaxInstances)
-        {
-            p.Add($"{at} MaxSize ({MaxSize}) must be between 1 and {MaxInstances}.");
-        }
-
-        if (MinSize > MaxSize)
-        {
-            p.Add($"{at} MinSize ({MinSize}) must not exceed MaxSize ({MaxSize}).");
-        }
-
-        if (DesiredCapacity is { } d && (d < MinSize || d > MaxSize))
-        {
-            p.Add($"{at} DesiredCapacity ({d}) must be between MinSize ({MinSize}) and MaxSize ({MaxSize}).");
-        }
-
-        if (AvailabilityZones.Any(string.IsNullOrWhiteSpace) || AvailabilityZones.Distinct(StringComparer.Ordinal).Count() != AvailabilityZones.Count)
-        {
-            p.Add($"{at} AvailabilityZones must be distinct non-empty names.");
-        }
-
-        Range(p, at, nameof(DefaultCooldown), DefaultCooldown, TimeSpan.Zero, TimeSpan.FromDays(1));
-        Range(p, at, nameof(HealthCheckGracePeriod), HealthCheckGracePeriod, TimeSpan.Zero, TimeSpan.FromDays(1));
-        Range(p, at, nameof(InstanceWarmup), InstanceWarmup, TimeSpan.Zero, TimeSpan.FromSeconds(3600));
-        Range(p, at, nameof(DeregistrationDelay), DeregistrationDelay, TimeSpan.Zero, TimeSpan.FromSeconds(3600));
-        Range(p, at, nameof(ReconcileInterval), ReconcileInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
-        Range(p, at, nameof(LaunchRetryDelay), LaunchRetryDelay, TimeSpan.Zero, TimeSpan.FromMinutes(10));
-        if (MaxInstanceLifetime != TimeSpan.Zero && MaxInstanceLifetime < TimeSpan.FromDays(1))
-        {
-            p.Add($"{at} MaxInstanceLifetime ({MaxInstanceLifetime}) must be 0 (no limit) or at least 1 day.");
-        }
-
-        if (MaxActivityHistory is < 1 or > 100_000)
-        {
-            p.Add($"{at} MaxActivityHistory ({MaxActivityHistory}) must be between 1 and 100000.");
-        }
-
-        Unique(p, at, nameof(LifecycleHooks), LifecycleHooks.Select(h => h?.Name));
-        foreach (var (hook, i) in LifecycleHooks.Select((h, i) => (h, i)))
-        {
-            if (hook is null || string.IsNullOrWhiteSpace(hook.Name))
-            {
-                p.Add($"{at} LifecycleHooks[{i}] needs a Name.");
-                continue;
-            }
-
-            if (hook.HeartbeatTimeout < LifecycleHook.MinHeartbeatTimeout || hook.HeartbeatTimeout > LifecycleHook.MaxHeartbeatTimeout)
-            {
-                p.Add($"{at} LifecycleHooks['{hook.Name}'].HeartbeatTimeout ({hook.HeartbeatTimeout}) must be between 30 s and 7200 s.");
-            }
-        }
-
-        Unique(p, at, nameof(Policies), Policies.Select(x => x?.Name));
-        foreach (var (policy, i) in Policies.Select((x, i) => (x, i)))
-        {
-            if (policy is null || string.IsNullOrWhiteSpace(policy.Name))
-            {
-                p.Add($"{at} Policies[{i}] needs a Name.");
-                continue;
-            }
-
-            policy.Validate($"{at} Policies['{policy.Name}']", p);
-        }
-
-        Unique(p, at, nameof(ScheduledActions), ScheduledActions.Select(x => x?.Name));
-        foreach (var (action, i) in ScheduledActions.Select((x, i) => (x, i)))
-        {
-            if (action is null)
-            {
-                p.Add($"{at} ScheduledActions[{i}] is null.");
-                continue;
-            }
-
-            action.Validate($"{at} ScheduledActions['{action.Name}']", p);
-        }
-
-        if (TerminationPolicies.Any(t => t is null))
-        {
-            p.Add($"{at} TerminationPolicies must not contain null.");
-        }
-
-        return p;
-    }
-
-    internal void ThrowIfInvalid(string group)
-    {
-        var problems = Problems(group);
-        if (problems.Count > 0)
-        {
-            throw new OptionsValidationException(group, typeof(ScalingGroupOptions), problems);
-        }
-    }
-
-    private static void Range(List<string> p, string at, string name, TimeSpan value, TimeSpan min, TimeSpan max)
-    {
-        if (value < min || value > max)
-        {
-            p.Add($"{at} {name} ({value}) must be between {min} and {max}.");
-        }
-    }
-
-    private static void Unique(List<string> p, string at, string name, IEnumerable<string?> names)
-    {
-        foreach (var dup in names.Where(n => n is not null).GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1))
-        {
-            p.Add($"{at} {name} has two entries named '{dup.Key}'.");
-        }
-    }
 }

@@ -1,34 +1,5 @@
 namespace Loadstone.Scaling;
 
-/// <summary>The outcome of a <see cref="ScalingActivity"/>, like an Auto Scaling activity's status code.</summary>
-public enum ScalingActivityStatus
-{
-    /// <summary>Still running (launching, waiting for hooks, draining, stopping).</summary>
-    InProgress,
-
-    /// <summary>Done as intended.</summary>
-    Successful,
-
-    /// <summary>Failed; <see cref="ScalingActivity.StatusMessage"/> says why.</summary>
-    Failed,
-
-    /// <summary>Given up: a launch lifecycle hook ended with ABANDON, or the group was disposed.</summary>
-    Cancelled,
-}
-
-/// <summary>What a <see cref="ScalingActivity"/> does.</summary>
-public enum ScalingActivityKind
-{
-    /// <summary>Launching an instance.</summary>
-    Launch,
-
-    /// <summary>Terminating an instance.</summary>
-    Terminate,
-
-    /// <summary>Changing min, max or desired capacity (by a policy, a scheduled action or a call).</summary>
-    CapacityChange,
-}
-
 /// <summary>
 /// One entry of a group's activity history: what changed, when, and why (the cause in words), like an Auto Scaling
 /// activity. Launch and terminate activities stay <see cref="ScalingActivityStatus.InProgress"/> until done.
@@ -81,12 +52,4 @@ public sealed class ScalingActivity
 
     /// <inheritdoc />
     public override string ToString() => $"#{Id} {Status}: {Description}";
-}
-
-/// <summary>The argument of <see cref="ScalingGroup.ActivityStarted"/> and <see cref="ScalingGroup.ActivityEnded"/>.</summary>
-/// <param name="activity">The activity.</param>
-public sealed class ScalingActivityEventArgs(ScalingActivity activity) : EventArgs
-{
-    /// <summary>The activity.</summary>
-    public ScalingActivity Activity { get; } = activity;
 }

@@ -50,11 +50,3 @@ public sealed class ScalingMetric
     /// <inheritdoc />
     public override string ToString() => Name;
 }
-
-internal enum ScalingMetricKind
-{
-    InFlight,
-    RequestRate,
-    Latency,
-    Custom,
-}

@@ -6,9 +6,6 @@ namespace Loadstone.Scaling;
 /// </summary>
 public sealed class ScalingGroupRegistrationOptions
 {
-    /// <summary>The longest <see cref="WaitForCapacityTimeout"/>: 1 hour.</summary>
-    public static readonly TimeSpan MaxWaitForCapacityTimeout = TimeSpan.FromHours(1);
-
     /// <summary>
     /// The group's options: sizes, zones, policies, hooks. When <see cref="ScalingGroupOptions.TimeProvider"/> is
     /// <see langword="null"/>, the container's <see cref="TimeProvider"/> is used if one is registered.
@@ -38,15 +35,15 @@ public sealed class ScalingGroupRegistrationOptions
 
     internal List<string> Problems(string serviceName)
     {
-        var problems = Group.Problems(serviceName);
+        var problems = ScalingGroupOptionsValidation.Problems(Group, serviceName);
         if (LauncherFactory is null)
         {
             problems.Add($"Scaling group '{serviceName}': LauncherFactory is required (it creates the group's IInstanceLauncher).");
         }
 
-        if (WaitForCapacityTimeout < TimeSpan.Zero || WaitForCapacityTimeout > MaxWaitForCapacityTimeout)
+        if (WaitForCapacityTimeout < TimeSpan.Zero || WaitForCapacityTimeout > ScalingGroupLimits.MaxWaitForCapacityTimeout)
         {
-            problems.Add($"Scaling group '{serviceName}': WaitForCapacityTimeout ({WaitForCapacityTimeout}) must be between {TimeSpan.Zero} and {MaxWaitForCapacityTimeout}.");
+            problems.Add($"Scaling group '{serviceName}': WaitForCapacityTimeout ({WaitForCapacityTimeout}) must be between {TimeSpan.Zero} and {ScalingGroupLimits.MaxWaitForCapacityTimeout}.");
         }
 
         return problems;

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Loadstone;
 using Loadstone.Scaling;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -11,19 +12,9 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class ScalingGroupServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers a <see cref="ScalingGroup"/> for a logical service: the group's endpoint source is added to the
-    /// service's <see cref="LoadBalancingOptions.EndpointSources"/>, the service's pool is attached to the group (metrics
-    /// for target tracking, in-flight counts for draining, and optionally balancer health), and a hosted service starts
-    /// the group with the host and disposes it (stopping its instances) when the host stops.
+    /// Registers a <see cref="ScalingGroup"/> for a logical service: <c>services.AddLoadBalancedService(serviceName)</c>
+    /// followed by <see cref="AddScalingGroup(ILoadBalancedServiceBuilder, Action{ScalingGroupRegistrationOptions})"/>.
     /// </summary>
-    /// <remarks>
-    /// The group is a keyed singleton: resolve it with <c>GetRequiredKeyedService&lt;ScalingGroup&gt;(serviceName)</c>
-    /// to read its instances and activities or to change its capacity; the launcher is a keyed
-    /// <see cref="IInstanceLauncher"/> under the same key. Calling this again for the same service adds to the
-    /// configuration; the group is still registered once. Register the service's HttpClient with
-    /// <c>AddLoadBalancedHttpClient</c> as usual. Without a host, resolve the group and call
-    /// <see cref="ScalingGroup.AttachPool"/> and <see cref="ScalingGroup.Start"/> yourself.
-    /// </remarks>
     /// <param name="services">The services.</param>
     /// <param name="serviceName">The logical service name the group feeds, e.g. <c>catalog</c>; a valid host name.</param>
     /// <param name="configure">Sets the launcher (required), the group's options and how it runs with the host.</param>
@@ -32,28 +23,47 @@ public static class ScalingGroupServiceCollectionExtensions
         Action<ScalingGroupRegistrationOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
-        LoadBalancingServiceCollectionExtensions.ValidateServiceName(serviceName);
         ArgumentNullException.ThrowIfNull(configure);
+        services.AddLoadBalancedService(serviceName).AddScalingGroup(configure);
+        return services;
+    }
 
-        var options = services.AddOptions<ScalingGroupRegistrationOptions>(serviceName).Configure(configure);
+    /// <summary>
+    /// Registers a <see cref="ScalingGroup"/> that feeds this service: the group's
+    /// <see cref="ScalingGroup.EndpointSource"/> becomes one of the service's endpoint sources, the service's pool is
+    /// attached to the group (metrics for target tracking, the end of draining, and optionally balancer health), and a
+    /// hosted service starts the group with the host and disposes it (stopping its instances) when the host stops.
+    /// </summary>
+    /// <remarks>
+    /// The group is a keyed singleton: resolve it with <c>GetRequiredKeyedService&lt;ScalingGroup&gt;(serviceName)</c>
+    /// to read its instances and activities or to change its capacity; the launcher is a keyed
+    /// <see cref="IInstanceLauncher"/> under the same key. Its metrics use the container's <see cref="IMeterFactory"/>
+    /// when one is registered. Calling this again for the same service adds to the configuration; the group is still
+    /// registered once. Without a host, resolve the group and call <see cref="ScalingGroup.AttachPool"/> and
+    /// <see cref="ScalingGroup.Start"/> yourself.
+    /// </remarks>
+    /// <param name="builder">The service's builder, from <c>AddLoadBalancedService</c>.</param>
+    /// <param name="configure">Sets the launcher (required), the group's options and how it runs with the host.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancedServiceBuilder AddScalingGroup(this ILoadBalancedServiceBuilder builder, Action<ScalingGroupRegistrationOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var services = builder.Services;
+        var serviceName = builder.ServiceName;
+        services.AddOptions<ScalingGroupRegistrationOptions>(serviceName).Configure(configure);
         if (services.Any(d => d.ImplementationInstance is ScalingGroupRegistration r
             && string.Equals(r.ServiceName, serviceName, StringComparison.OrdinalIgnoreCase)))
         {
-            return services;
+            return builder;
         }
 
         services.AddSingleton(new ScalingGroupRegistration(serviceName));
-        services.AddLoadBalancing();
-        if (!services.Any(d => d.ImplementationInstance is LoadBalancedServiceRegistration r
-            && string.Equals(r.ServiceName, serviceName, StringComparison.OrdinalIgnoreCase)))
-        {
-            services.AddSingleton(new LoadBalancedServiceRegistration(serviceName));
-        }
-
-        options
+        services.AddOptions<ScalingGroupRegistrationOptions>(serviceName)
             .PostConfigure<IServiceProvider>((o, sp) => o.Group.TimeProvider ??= sp.GetService<TimeProvider>())
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ScalingGroupRegistrationOptions>, RegistrationValidator>());
+        services.TryAddSingleton(sp => ScalingMetrics.For(sp.GetService<IMeterFactory>()));
 
         services.AddKeyedSingleton<IInstanceLauncher>(serviceName, (sp, _) =>
             Registration(sp, serviceName).LauncherFactory!(sp)
@@ -62,18 +72,16 @@ public static class ScalingGroupServiceCollectionExtensions
             serviceName,
             Registration(sp, serviceName).Group,
             sp.GetRequiredKeyedService<IInstanceLauncher>(serviceName),
-            sp.GetService<ILoggerFactory>()));
-
-        services.AddOptions<LoadBalancingOptions>(serviceName)
-            .Configure<IServiceProvider>((o, sp) => o.EndpointSources.Add(sp.GetRequiredKeyedService<ScalingGroup>(serviceName).EndpointSource))
-            .ValidateOnStart();
+            sp.GetService<ILoggerFactory>(),
+            sp.GetRequiredService<ScalingMetrics>()));
+        builder.AddEndpointSource(sp => sp.GetRequiredKeyedService<ScalingGroup>(serviceName).EndpointSource);
 
         services.AddSingleton<IHostedService>(sp => new ScalingGroupHostedService(
             serviceName,
             sp.GetRequiredKeyedService<ScalingGroup>(serviceName),
             sp.GetRequiredService<ServicePoolRegistry>(),
             Registration(sp, serviceName)));
-        return services;
+        return builder;
     }
 
     private static ScalingGroupRegistrationOptions Registration(IServiceProvider services, string serviceName) =>

@@ -2,41 +2,6 @@ using System.Diagnostics;
 
 namespace Loadstone.Scaling;
 
-/// <summary>Where an instance is in its life within a group, like the Auto Scaling instance lifecycle states.</summary>
-public enum ScalingInstanceState
-{
-    /// <summary>Being launched: the launcher has not returned yet.</summary>
-    Pending,
-
-    /// <summary>Launched and waiting for launch lifecycle hooks (Pending:Wait).</summary>
-    PendingWait,
-
-    /// <summary>Serving: listed by <see cref="ScalingGroup.EndpointSource"/>.</summary>
-    InService,
-
-    /// <summary>Removed from the endpoint source and draining its in-flight requests (Terminating, deregistration delay).</summary>
-    Terminating,
-
-    /// <summary>Waiting for terminate lifecycle hooks (Terminating:Wait).</summary>
-    TerminatingWait,
-
-    /// <summary>Being stopped by the launcher.</summary>
-    Stopping,
-
-    /// <summary>Stopped and gone from the group.</summary>
-    Terminated,
-}
-
-/// <summary>An instance's health in the group's eyes.</summary>
-public enum ScalingInstanceHealth
-{
-    /// <summary>Healthy, or not checked yet.</summary>
-    Healthy,
-
-    /// <summary>Unhealthy: it will be terminated and replaced.</summary>
-    Unhealthy,
-}
-
 /// <summary>
 /// One instance of a <see cref="ScalingGroup"/>: the launcher's instance plus the group's view of it (state, health,
 /// protection). Read-only to callers; change it through the group's methods. Values may be a moment stale.
@@ -89,20 +54,19 @@ public sealed class ScalingInstance
     /// <summary>Its endpoint; <see langword="null"/> while <see cref="ScalingInstanceState.Pending"/>.</summary>
     public LoadBalancedEndpoint? Endpoint => Launched?.Endpoint;
 
+    /// <summary>Launched to replace an instance taken out of service (health, lifetime, refresh).</summary>
     internal bool IsReplacement { get; set; }
 
+    /// <summary>Launched (or chosen) to move capacity between zones; cleared once the extra instance is terminated.</summary>
     internal bool IsRebalanceLaunch { get; set; }
 
-    internal string? TerminationCause { get; set; }
-
-    internal DateTimeOffset DrainDeadline { get; set; }
-
-    internal EndpointState? DrainState { get; set; }
-
+    /// <summary>The launch or terminate activity in progress.</summary>
     internal ScalingActivity? Activity { get; set; }
 
+    /// <summary>The lifecycle hooks it waits on, by hook name; <see langword="null"/> when not waiting.</summary>
     internal Dictionary<string, HookWait>? Hooks { get; set; }
 
+    /// <summary>Pending, waiting on launch hooks or in service: what the group compares with the desired capacity.</summary>
     internal bool CountsTowardCapacity => State is ScalingInstanceState.Pending or ScalingInstanceState.PendingWait or ScalingInstanceState.InService;
 
     /// <summary>True while in service but not yet past the group's instance warmup.</summary>
@@ -111,13 +75,4 @@ public sealed class ScalingInstance
 
     /// <inheritdoc />
     public override string ToString() => $"{Id} ({State}{(Zone is null ? "" : ", " + Zone)})";
-
-    internal sealed class HookWait(LifecycleHook hook, DateTimeOffset deadline)
-    {
-        public LifecycleHook Hook { get; } = hook;
-
-        public DateTimeOffset Deadline { get; set; } = deadline;
-
-        public LifecycleActionResult? Result { get; set; }
-    }
 }

@@ -23,29 +23,43 @@ public sealed class ProcessLauncherOptions
     /// <summary>The working directory; <see langword="null"/> (the default) for the current one.</summary>
     public string? WorkingDirectory { get; set; }
 
-    /// <summary>The loopback or local address the instance listens on, used in its endpoint. The default is <c>127.0.0.1</c>.</summary>
-    public string Host { get; set; } = "127.0.0.1";
+    /// <summary>
+    /// The loopback or local address the instance listens on, used in its endpoint. The default is
+    /// <see cref="ProcessLauncherDefaults.Host"/> (<c>127.0.0.1</c>).
+    /// </summary>
+    public string Host { get; set; } = ProcessLauncherDefaults.Host;
 
     /// <summary>
     /// The path probed with GET until it answers 2xx, before the instance counts as launched; <see langword="null"/> or
-    /// empty to wait only until the port accepts connections. The default is <c>/health</c>.
+    /// empty to wait only until the port accepts connections. The default is <see cref="ProcessLauncherDefaults.ReadinessPath"/>
+    /// (<c>/health</c>).
     /// </summary>
-    public string? ReadinessPath { get; set; } = "/health";
+    public string? ReadinessPath { get; set; } = ProcessLauncherDefaults.ReadinessPath;
 
-    /// <summary>How long a launch may take to become ready before it is killed and fails. The default is 30 s; the range is 1 s to 10 min.</summary>
-    public TimeSpan ReadinessTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a launch may take to become ready before it is killed and fails. The default is
+    /// <see cref="ProcessLauncherDefaults.ReadinessTimeout"/> (30 s); the range is 1 s to 10 min.
+    /// </summary>
+    public TimeSpan ReadinessTimeout { get; set; } = ProcessLauncherDefaults.ReadinessTimeout;
 
-    /// <summary>The pause between readiness probes. The default is 100 ms; the range is 10 ms to 10 s.</summary>
-    public TimeSpan ReadinessProbeInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// The pause between readiness probes. The default is <see cref="ProcessLauncherDefaults.ReadinessProbeInterval"/>
+    /// (100 ms); the range is 10 ms to 10 s.
+    /// </summary>
+    public TimeSpan ReadinessProbeInterval { get; set; } = ProcessLauncherDefaults.ReadinessProbeInterval;
 
     /// <summary>
     /// How long a stop waits after asking the process to exit (SIGTERM on Unix) before killing its whole process tree.
-    /// The default is 10 s; the range is 0 to 5 min. On Windows the process tree is killed at once.
+    /// The default is <see cref="ProcessLauncherDefaults.StopTimeout"/> (10 s); the range is 0 to 5 min. On Windows the
+    /// process tree is killed at once.
     /// </summary>
-    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan StopTimeout { get; set; } = ProcessLauncherDefaults.StopTimeout;
 
-    /// <summary>The launch template version reported for instances started with these options. The default is 1; at least 1.</summary>
-    public int LaunchTemplateVersion { get; set; } = 1;
+    /// <summary>
+    /// The launch template version reported for instances started with these options. The default is
+    /// <see cref="ProcessLauncherDefaults.LaunchTemplateVersion"/> (1); at least 1.
+    /// </summary>
+    public int LaunchTemplateVersion { get; set; } = ProcessLauncherDefaults.LaunchTemplateVersion;
 
     internal List<string> Problems()
     {

@@ -10,8 +10,10 @@ public sealed class ScheduledAction
     public required string Name { get; init; }
 
     /// <summary>
-    /// A 5-field cron recurrence (see <see cref="CronExpression"/>), read in <see cref="TimeZone"/>; <see langword="null"/>
-    /// for a one-time action at <see cref="StartTime"/>.
+    /// A 5-field Unix cron recurrence (<c>minute hour day-of-month month day-of-week</c>, e.g. <c>0 8 * * MON-FRI</c>),
+    /// read in <see cref="TimeZone"/>; <see langword="null"/> for a one-time action at <see cref="StartTime"/>. Fields
+    /// take numbers, ranges, lists, steps, month and day names, and Cronos's <c>L</c>, <c>W</c> and <c>#</c>. When both
+    /// day fields are restricted, a day matches if either does, as in Unix cron and Auto Scaling.
     /// </summary>
     public string? Recurrence { get; init; }
 
@@ -33,7 +35,7 @@ public sealed class ScheduledAction
     /// <summary>The new desired capacity; <see langword="null"/> to keep it (clamped to the new range).</summary>
     public int? DesiredCapacity { get; init; }
 
-    internal CronExpression? ParsedRecurrence { get; private set; }
+    internal CronSchedule? ParsedRecurrence { get; private set; }
 
     internal void Validate(string where, List<string> problems)
     {
@@ -66,7 +68,11 @@ public sealed class ScheduledAction
         {
             try
             {
-                ParsedRecurrence = CronExpression.Parse(Recurrence);
+                ParsedRecurrence = CronSchedule.Parse(Recurrence);
+                if (ParsedRecurrence.GetNextOccurrence(DateTimeOffset.UnixEpoch, TimeZone) is null)
+                {
+                    problems.Add($"{where}.Recurrence: cron expression '{Recurrence}' never occurs.");
+                }
             }
             catch (FormatException ex)
             {
