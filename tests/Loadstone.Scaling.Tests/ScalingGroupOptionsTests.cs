@@ -1,7 +1,6 @@
-using Loadstone.Scaling;
 using Microsoft.Extensions.Options;
 
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class ScalingGroupOptionsTests
 {
@@ -73,7 +72,14 @@ public sealed class ScalingGroupOptionsTests
     public void Constructor_BadCron_MessageNamesActionAndField()
     {
         var ex = Invalid(o => o.ScheduledActions.Add(new ScheduledAction { Name = "night", Recurrence = "0 25 * * *", DesiredCapacity = 1 }));
-        Assert.Contains(ex.Failures, f => f.Contains("ScheduledActions['night'].Recurrence", StringComparison.Ordinal) && f.Contains("hour value '25'", StringComparison.Ordinal));
+        Assert.Contains("Scaling group 'web': ScheduledActions['night'].Recurrence: Cron expression '0 25 * * *' is not valid: Hours: Value must be a number between 0 and 23 (all inclusive).", ex.Failures);
+    }
+
+    [Fact]
+    public void Constructor_RecurrenceThatNeverOccurs_Rejected()
+    {
+        var ex = Invalid(o => o.ScheduledActions.Add(new ScheduledAction { Name = "leap", Recurrence = "0 0 30 2 *", DesiredCapacity = 1 }));
+        Assert.Contains("Scaling group 'web': ScheduledActions['leap'].Recurrence: cron expression '0 0 30 2 *' never occurs.", ex.Failures);
     }
 
     [Fact]

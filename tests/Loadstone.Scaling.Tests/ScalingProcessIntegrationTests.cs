@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using Loadstone.Scaling;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 /// <summary>
 /// The group launches real child processes (tests/Loadstone.TestBackend), the balancer routes to them through
@@ -16,7 +15,7 @@ public sealed class ScalingProcessIntegrationTests
     [Fact]
     public async Task Group_RealProcesses_ReplacesKilledScalesOutAndScalesInWithDraining()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var launcher = new ProcessInstanceLauncher(ProcessInstanceLauncherTests.BackendOptions());
         var options = new ScalingGroupOptions
         {
@@ -24,7 +23,6 @@ public sealed class ScalingProcessIntegrationTests
             MaxSize = 4,
             TimeProvider = time,
             Random = new Random(1),
-            DeregistrationDelay = TimeSpan.FromSeconds(60),
         };
         options.AvailabilityZones.Add("a");
         options.AvailabilityZones.Add("b");
@@ -49,11 +47,14 @@ public sealed class ScalingProcessIntegrationTests
         group.Start();
         await UntilAsync(() => InService() == 2, "two instances are in service");
 
+        // The pool drains on the same clock as the group (its deregistration delay, its housekeeping).
         var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
         services.AddLoadBalancedHttpClient("catalog", o =>
         {
             o.Strategy = LoadBalancingStrategies.RoundRobin;
             o.Retries.Enabled = false;
+            o.DeregistrationDelay = TimeSpan.FromSeconds(60);
             o.EndpointSources.Add(group.EndpointSource);
         });
         await using var provider = services.BuildServiceProvider();
@@ -79,7 +80,7 @@ public sealed class ScalingProcessIntegrationTests
         var victimProcess = (Process)victim.Launched!.Handle!;
         victimProcess.Kill();
         await victimProcess.WaitForExitAsync();
-        time.Advance(TimeSpan.FromSeconds(1));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(1));
         Assert.Equal(ScalingInstanceHealth.Unhealthy, victim.Health);
         await UntilAsync(() => InService() == 2 && victim.State == ScalingInstanceState.Terminated, "the killed instance is replaced");
         var replacement = group.Instances.Single(i => i.LaunchedAt > victim.LaunchedAt);
@@ -89,7 +90,7 @@ public sealed class ScalingProcessIntegrationTests
         // 2. Load: 8 slow requests in flight over 2 instances (4 each, target 2) for three minutes → 4 instances.
         var slow = Enumerable.Range(0, 8).Select(_ => client.GetStringAsync("/slow?ms=2000")).ToList();
         Assert.True(SpinWait.SpinUntil(() => pool.Endpoints.Sum(s => s.ActiveRequests) == 8, s_wait), "the slow requests never got in flight");
-        time.Advance(TimeSpan.FromMinutes(3));
+        time.AdvanceInSteps(TimeSpan.FromMinutes(3));
         Assert.Equal(4, group.DesiredCapacity);
         await UntilAsync(() => InService() == 4, "the group scales out to four");
         answers.AddRange(await Task.WhenAll(slow));
@@ -97,18 +98,22 @@ public sealed class ScalingProcessIntegrationTests
         Assert.Equal(4, answers.TakeLast(8).Distinct().Count());
 
         // 3. Idle: one slow request on each instance (1 in flight each, under 90 % of 2) for 15 minutes → back to 2.
-        //    The two terminated instances drain: they stop only after their request has finished.
+        //    The two terminated instances drain in the pool (its deregistration delay is 60 s): they stop only after their
+        //    request has finished.
         var draining = Enumerable.Range(0, 4).Select(_ => client.GetStringAsync("/slow?ms=5000")).ToList();
         Assert.True(SpinWait.SpinUntil(() => pool.Endpoints.Sum(s => s.ActiveRequests) == 4, s_wait), "the draining requests never got in flight");
-        time.Advance(TimeSpan.FromMinutes(15));
+        time.AdvanceInSteps(TimeSpan.FromMinutes(15));
         Assert.Equal(2, group.DesiredCapacity);
         var leaving = group.Instances.Where(i => i.State == ScalingInstanceState.Terminating).ToList();
         Assert.Equal(2, leaving.Count);
         Assert.All(leaving, i => Assert.False(((Process)i.Launched!.Handle!).HasExited));
         Assert.Equal(["a", "b"], group.Instances.Where(i => i.State == ScalingInstanceState.InService).Select(i => i.Zone).Order());
 
+        Assert.All(leaving, i => Assert.Contains(pool.Endpoints, s => s.Endpoint == i.Endpoint && s.Health == EndpointHealth.Draining));
         answers.AddRange(await Task.WhenAll(draining));
-        time.Advance(TimeSpan.FromSeconds(1));
+
+        // The pool drops the idle endpoints on its next housekeeping tick; the group sees that on its next reconcile tick.
+        time.AdvanceInSteps(TimeSpan.FromSeconds(2));
         await UntilAsync(() => leaving.All(i => i.State == ScalingInstanceState.Terminated), "the drained instances stop");
         Assert.Equal(2, launcher.ProcessIds.Count);
         await SendAsync(10);

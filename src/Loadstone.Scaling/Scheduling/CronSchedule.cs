@@ -48,7 +48,7 @@ internal sealed class CronSchedule
         var fields = expression.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
         if (fields.Length != 5)
         {
-            throw new FormatException($"Cron expression '{expression}' has {fields.Length} fields; expected 5 ({FieldNames}).");
+            throw new FormatException($"Cron expression '{expression}' has {fields.Length} field{(fields.Length == 1 ? "" : "s")}; expected 5 ({FieldNames}).");
         }
 
         if (IsUnrestricted(fields[2]) || IsUnrestricted(fields[4]))

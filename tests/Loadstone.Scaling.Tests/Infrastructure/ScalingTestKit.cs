@@ -1,8 +1,8 @@
-using Loadstone.Scaling;
+using Microsoft.Extensions.Time.Testing;
 
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
-/// <summary>A group on a manual clock with an in-memory launcher, and helpers to read it.</summary>
+/// <summary>A group on the test clock with an in-memory launcher, and helpers to read it.</summary>
 internal sealed class ScalingTestKit : IDisposable
 {
     public ScalingTestKit(Action<ScalingGroupOptions> configure, bool start = true)
@@ -18,7 +18,7 @@ internal sealed class ScalingTestKit : IDisposable
         }
     }
 
-    public ManualTimeProvider Time { get; } = new();
+    public FakeTimeProvider Time { get; } = TestClock.Create();
 
     public InMemoryInstanceLauncher Launcher { get; } = new();
 
@@ -38,9 +38,11 @@ internal sealed class ScalingTestKit : IDisposable
 
     public ScalingInstance Instance(string id) => Group.Instances.Single(i => i.Id == id);
 
-    public void Advance(TimeSpan by) => Time.Advance(by);
+    /// <summary>Moves time in steps of the reconcile interval, at most 1 s (the pool's housekeeping period).</summary>
+    public void Advance(TimeSpan by) =>
+        Time.AdvanceInSteps(by, Options.ReconcileInterval < TestClock.DefaultStep ? Options.ReconcileInterval : TestClock.DefaultStep);
 
-    public void Seconds(double seconds) => Time.Advance(TimeSpan.FromSeconds(seconds));
+    public void Seconds(double seconds) => Advance(TimeSpan.FromSeconds(seconds));
 
     public async Task<IReadOnlyList<LoadBalancedEndpoint>> PublishedAsync() =>
         await Group.EndpointSource.GetEndpointsAsync(CancellationToken.None);

@@ -1,11 +1,10 @@
-using System.Collections.Concurrent;
-using Loadstone.Scaling;
+using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 /// <summary><c>AddScalingGroup</c> with a real host: wiring to the pool and the HttpClient, start and stop.</summary>
 public sealed class ScalingGroupRegistrationTests
@@ -14,7 +13,7 @@ public sealed class ScalingGroupRegistrationTests
     public async Task AddScalingGroup_HostStarted_PoolRoutesToTheInstancesTheGroupLaunched()
     {
         var launcher = new InMemoryInstanceLauncher();
-        using var host = BuildHost(new ManualTimeProvider(), o =>
+        using var host = BuildHost(TestClock.Create(), o =>
         {
             o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 3;
@@ -44,7 +43,7 @@ public sealed class ScalingGroupRegistrationTests
     [Fact]
     public async Task AddScalingGroup_InFlightAboveTarget_TargetTrackingScalesOutOnThePoolsMetrics()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var launcher = new InMemoryInstanceLauncher();
         using var host = BuildHost(time, o =>
         {
@@ -59,7 +58,7 @@ public sealed class ScalingGroupRegistrationTests
 
         // 20 in flight on 2 instances: 10 each, twice the target. Without the pool attached the metric is missing.
         var leases = Enumerable.Range(0, 20).Select(_ => pool.Acquire()).ToList();
-        time.Advance(TimeSpan.FromSeconds(181));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(181));
 
         Assert.Equal(4, group.DesiredCapacity);
         Assert.Equal(4, launcher.Running.Count);
@@ -69,9 +68,9 @@ public sealed class ScalingGroupRegistrationTests
     }
 
     [Fact]
-    public async Task AddScalingGroup_KestrelInstances_HttpClientRequestsReachThemUntilTheHostStops()
+    public async Task AddScalingGroup_ProcessInstances_HttpClientRequestsReachThemUntilTheHostStops()
     {
-        await using var launcher = new BackendLauncher();
+        using var launcher = new ProcessInstanceLauncher(ProcessInstanceLauncherTests.BackendOptions());
         using var host = BuildHost(null, o =>
         {
             o.LauncherFactory = _ => launcher;
@@ -82,23 +81,24 @@ public sealed class ScalingGroupRegistrationTests
 
         await host.StartAsync();
         var group = host.Services.GetRequiredKeyedService<ScalingGroup>("catalog");
-        var backends = launcher.Running;
-        Assert.Equal(2, backends.Count);
+        var processes = launcher.ProcessIds.ToList();
+        Assert.Equal(2, processes.Count);
         Assert.Equal(2, group.Instances.Count(i => i.State == ScalingInstanceState.InService));
 
+        // Each backend answers "{instance} {zone} {pid}"; round robin sends three requests to each.
         var client = host.Services.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
         var answers = new List<string>();
         for (var i = 0; i < 6; i++)
         {
-            answers.Add(await client.GetStringAsync(new Uri("/items", UriKind.Relative)));
+            answers.Add(await client.GetStringAsync(new Uri("/", UriKind.Relative)));
         }
 
-        Assert.Equal(backends.Select(b => b.Name).Order(), answers.Distinct().Order());
-        Assert.All(backends, b => Assert.Equal(3, b.RequestCount));
+        Assert.Equal(processes.Order(), answers.Select(a => int.Parse(a.Split(' ')[^1], CultureInfo.InvariantCulture)).Distinct().Order());
+        Assert.All(answers.GroupBy(a => a), g => Assert.Equal(3, g.Count()));
 
         await host.StopAsync();
-        Assert.Empty(launcher.Running);
-        Assert.Equal(2, launcher.StopCount);
+        Assert.Empty(launcher.ProcessIds);
+        Assert.All(processes, pid => Assert.True(ProcessInstanceLauncherTests.HasExited(pid), $"process {pid} still runs"));
         Assert.All(group.Instances, i => Assert.Equal(ScalingInstanceState.Stopping, i.State));
         Assert.Throws<ObjectDisposedException>(group.Start);
     }
@@ -107,7 +107,7 @@ public sealed class ScalingGroupRegistrationTests
     public async Task AddScalingGroup_HostStopped_StopsEveryInstance()
     {
         var launcher = new InMemoryInstanceLauncher();
-        using var host = BuildHost(new ManualTimeProvider(), o =>
+        using var host = BuildHost(TestClock.Create(), o =>
         {
             o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 3;
@@ -126,7 +126,7 @@ public sealed class ScalingGroupRegistrationTests
     public async Task AddScalingGroup_CalledTwice_RegistersOneGroupWithBothConfigurations()
     {
         var launcher = new InMemoryInstanceLauncher();
-        using var host = BuildHost(new ManualTimeProvider(), o =>
+        using var host = BuildHost(TestClock.Create(), o =>
         {
             o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 2;
@@ -137,16 +137,37 @@ public sealed class ScalingGroupRegistrationTests
         var pool = host.Services.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
 
         Assert.Single(host.Services.GetServices<IHostedService>().OfType<ScalingGroupHostedService>());
-        Assert.Single(pool.Options.EndpointSources);
         Assert.Equal(3, launcher.Running.Count);
         Assert.Equal(3, pool.Endpoints.Count);
         await host.StopAsync();
     }
 
     [Fact]
+    public void AddScalingGroup_CalledTwice_SecondCallAddsConfigurationOnly()
+    {
+        var services = new ServiceCollection();
+        services.AddScalingGroup("catalog", o => o.LauncherFactory = _ => new InMemoryInstanceLauncher());
+        var first = services.ToList();
+
+        services.AddLoadBalancedService("catalog").AddScalingGroup(o => o.Group.MinSize = 3);
+
+        var added = services.Except(first).ToList();
+        Assert.NotEmpty(added);
+        Assert.All(added, d => Assert.Equal(typeof(IConfigureOptions<>), d.ServiceType.GetGenericTypeDefinition()));
+        Assert.Single(services, d => d.ServiceType == typeof(ScalingGroup) && Equals(d.ServiceKey, "catalog"));
+    }
+
+    [Fact]
+    public void AddScalingGroup_InvalidServiceName_ThrowsNamingTheRule()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new ServiceCollection().AddScalingGroup("not a host", _ => { }));
+        Assert.Contains("is not a valid logical service name", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AddScalingGroup_InvalidRegistration_StartFailsNamingEverySetting()
     {
-        using var host = BuildHost(new ManualTimeProvider(), o =>
+        using var host = BuildHost(TestClock.Create(), o =>
         {
             o.Group.MinSize = 4;
             o.Group.MaxSize = 2;
@@ -164,7 +185,7 @@ public sealed class ScalingGroupRegistrationTests
     [Fact]
     public async Task AddScalingGroup_CapacityNeverInService_StartTimesOutAfterWaitForCapacityTimeout()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var launcher = new InMemoryInstanceLauncher();
         launcher.FailNextLaunches(1_000);
         using var host = BuildHost(time, o =>
@@ -178,7 +199,7 @@ public sealed class ScalingGroupRegistrationTests
         var start = host.StartAsync();
         for (var i = 0; i < 100 && !start.IsCompleted; i++)
         {
-            time.Advance(TimeSpan.FromSeconds(1));
+            time.AdvanceInSteps(TimeSpan.FromSeconds(1));
             await Task.Yield();
         }
 
@@ -213,52 +234,4 @@ public sealed class ScalingGroupRegistrationTests
         AggregateException a => [.. a.InnerExceptions.SelectMany(Failures).Distinct()],
         _ => [error.Message],
     };
-
-    /// <summary>A launcher whose instances are real Kestrel backends on 127.0.0.1.</summary>
-    /// <remarks>Disposable both ways: the container that owns it may be disposed synchronously.</remarks>
-    private sealed class BackendLauncher : IInstanceLauncher, IAsyncDisposable, IDisposable
-    {
-        private readonly ConcurrentDictionary<string, TestBackend> _running = new(StringComparer.Ordinal);
-        private int _sequence;
-        private int _stopped;
-
-        public int LaunchTemplateVersion => 1;
-
-        public IReadOnlyList<TestBackend> Running => [.. _running.Values.OrderBy(b => b.Name, StringComparer.Ordinal)];
-
-        public int StopCount => Volatile.Read(ref _stopped);
-
-        public async ValueTask<LaunchedInstance> LaunchAsync(string? zone, CancellationToken cancellationToken)
-        {
-            var id = $"kestrel-{Interlocked.Increment(ref _sequence)}";
-            var backend = await TestBackend.StartAsync(id);
-            _running[id] = backend;
-            return new LaunchedInstance(id, new LoadBalancedEndpoint(backend.Address.ToString(), zone), zone, LaunchTemplateVersion);
-        }
-
-        public async ValueTask StopAsync(LaunchedInstance instance, CancellationToken cancellationToken)
-        {
-            if (_running.TryRemove(instance.Id, out var backend))
-            {
-                await backend.DisposeAsync();
-                Interlocked.Increment(ref _stopped);
-            }
-        }
-
-        public InstanceStatus GetStatus(LaunchedInstance instance) =>
-            _running.ContainsKey(instance.Id) ? InstanceStatus.Running : InstanceStatus.Stopped;
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var id in _running.Keys)
-            {
-                if (_running.TryRemove(id, out var backend))
-                {
-                    await backend.DisposeAsync();
-                }
-            }
-        }
-
-        public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-    }
 }

@@ -1,13 +1,11 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class ScalingGroupHealthTests
 {
     [Fact]
     public void Reconcile_LauncherReportsStopped_ReplacedEvenDuringGracePeriod()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.HealthCheckGracePeriod = TimeSpan.FromMinutes(5); o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.HealthCheckGracePeriod = TimeSpan.FromMinutes(5); });
         kit.Launcher.SetStatus(kit.Instance("web-1").Launched!, InstanceStatus.Stopped);
         kit.Seconds(1);
         Assert.Equal(["web-2", "web-3"], kit.InService.Select(i => i.Id));
@@ -18,7 +16,7 @@ public sealed class ScalingGroupHealthTests
     [Fact]
     public void Reconcile_ImpairedDuringGracePeriod_ReplacedOnlyAfterIt()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 1; o.MaxSize = 1; o.HealthCheckGracePeriod = TimeSpan.FromSeconds(60); o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 1; o.MaxSize = 1; o.HealthCheckGracePeriod = TimeSpan.FromSeconds(60); });
         kit.Launcher.SetStatus(kit.Instance("web-1").Launched!, InstanceStatus.Impaired);
         kit.Seconds(59);
         Assert.Equal("web-1", Assert.Single(kit.InService).Id);
@@ -30,7 +28,7 @@ public sealed class ScalingGroupHealthTests
     public void Reconcile_BalancerHealthDelegateSaysUnhealthy_Replaced()
     {
         var bad = new HashSet<string>();
-        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.DeregistrationDelay = TimeSpan.Zero; o.LoadBalancerHealth = i => bad.Contains(i.Id) ? false : null; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.LoadBalancerHealth = i => bad.Contains(i.Id) ? false : null; });
         bad.Add("web-2");
         kit.Seconds(1);
         Assert.Equal(["web-1", "web-3"], kit.InService.Select(i => i.Id));
@@ -40,7 +38,7 @@ public sealed class ScalingGroupHealthTests
     [Fact]
     public void SetInstanceHealth_Unhealthy_ReplacedDespiteScaleInProtection()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 1; o.MaxSize = 1; o.NewInstancesProtectedFromScaleIn = true; o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 1; o.MaxSize = 1; o.NewInstancesProtectedFromScaleIn = true; });
         Assert.True(kit.Group.SetInstanceHealth("web-1", healthy: false));
         Assert.Equal("web-2", Assert.Single(kit.InService).Id);
     }
@@ -55,7 +53,6 @@ public sealed class ScalingGroupHealthTests
         {
             o.MinSize = 20;
             o.MaxSize = 20;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.LifecycleHooks.Add(new LifecycleHook { Name = "hold", Transition = LifecycleTransition.Launching });
         }, start: false);
         kit.Group.LifecycleActionRequired += (_, e) =>
@@ -100,7 +97,6 @@ public sealed class ScalingGroupHealthTests
         {
             o.MinSize = 3;
             o.MaxSize = 3;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.LifecycleHooks.Add(new LifecycleHook { Name = "hold", Transition = LifecycleTransition.Launching });
         }, start: false);
         kit.Group.LifecycleActionRequired += (_, e) =>
@@ -122,7 +118,7 @@ public sealed class ScalingGroupHealthTests
     [Fact]
     public void SuspendProcesses_ReplaceUnhealthy_MarkedButKept()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 1; o.MaxSize = 1; o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 1; o.MaxSize = 1; });
         kit.Group.SuspendProcesses(ScalingProcesses.ReplaceUnhealthy);
         kit.Launcher.SetStatus(kit.Instance("web-1").Launched!, InstanceStatus.Impaired);
         kit.Seconds(5);
@@ -145,7 +141,7 @@ public sealed class ScalingGroupHealthTests
     [Fact]
     public void MaxInstanceLifetime_Reached_EachInstanceReplaced()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.MaxInstanceLifetime = TimeSpan.FromDays(1); o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.MaxInstanceLifetime = TimeSpan.FromDays(1); });
         kit.Advance(TimeSpan.FromDays(1) - TimeSpan.FromSeconds(1));
         Assert.Equal(["web-1", "web-2"], kit.InService.Select(i => i.Id));
         kit.Seconds(1);

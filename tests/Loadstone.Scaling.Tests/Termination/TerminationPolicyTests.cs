@@ -1,6 +1,4 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class TerminationPolicyTests
 {
@@ -24,7 +22,6 @@ public sealed class TerminationPolicyTests
         {
             o.MinSize = 0;
             o.MaxSize = 10;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.TerminationPolicies.Add(policy);
         });
         kit.Launcher.LaunchTemplateVersion = 2;
@@ -86,7 +83,6 @@ public sealed class TerminationPolicyTests
             o.MinSize = 0;
             o.MaxSize = 10;
             o.DesiredCapacity = 2;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.AvailabilityZones.Add("a");
             o.AvailabilityZones.Add("b");
             o.TerminationPolicies.Add(TerminationPolicy.NewestInstance);

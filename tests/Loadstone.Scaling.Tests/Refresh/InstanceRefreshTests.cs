@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
-using Loadstone.Scaling;
 
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class InstanceRefreshTests
 {
@@ -10,7 +9,6 @@ public sealed class InstanceRefreshTests
         o.MinSize = 4;
         o.MaxSize = 4;
         o.InstanceWarmup = warmup;
-        o.DeregistrationDelay = TimeSpan.Zero;
     });
 
     private static int OnVersion(ScalingTestKit kit, int version) => kit.InService.Count(i => i.LaunchTemplateVersion == version);
@@ -94,7 +92,7 @@ public sealed class InstanceRefreshTests
         listener.Start();
 
         var launcher = new InMemoryInstanceLauncher();
-        using var group = new ScalingGroup("metrics-web", new ScalingGroupOptions { MinSize = 2, MaxSize = 2, TimeProvider = new ManualTimeProvider() }, launcher);
+        using var group = new ScalingGroup("metrics-web", new ScalingGroupOptions { MinSize = 2, MaxSize = 2, TimeProvider = TestClock.Create() }, launcher);
         group.Start();
 
         Assert.Equal(2, counted.Count(c => c is (1, "Launch", "Successful")));

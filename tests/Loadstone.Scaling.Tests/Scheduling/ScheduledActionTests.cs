@@ -1,6 +1,4 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class ScheduledActionTests
 {
@@ -11,7 +9,6 @@ public sealed class ScheduledActionTests
         {
             o.MinSize = 1;
             o.MaxSize = 10;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.ReconcileInterval = TimeSpan.FromMinutes(1);
             o.ScheduledActions.Add(new ScheduledAction { Name = "morning", Recurrence = "0 8 * * MON-FRI", DesiredCapacity = 5 });
             o.ScheduledActions.Add(new ScheduledAction { Name = "evening", Recurrence = "0 18 * * *", DesiredCapacity = 1 });
@@ -32,6 +29,32 @@ public sealed class ScheduledActionTests
         Assert.Equal(1, kit.Group.DesiredCapacity);
         Assert.Contains(kit.Group.Activities, a => a.Kind == ScalingActivityKind.Launch
             && a.Cause.StartsWith("At 2026-01-02T08:00:00Z scheduled action 'morning' (due 2026-01-02T08:00:00Z) changed the desired capacity from 1 to 5.", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Recurrence_BothDayFieldsRestricted_RunsOnEitherDay()
+    {
+        // The 1st of the month or a Saturday: Thursday 2026-01-01 by day of month, Saturday 2026-01-03 by day of week.
+        using var kit = new ScalingTestKit(o =>
+        {
+            o.MinSize = 1;
+            o.MaxSize = 10;
+            o.ReconcileInterval = TimeSpan.FromMinutes(1);
+            o.ScheduledActions.Add(new ScheduledAction { Name = "busy-days", Recurrence = "0 9 1 * SAT", DesiredCapacity = 3 });
+            o.ScheduledActions.Add(new ScheduledAction { Name = "evening", Recurrence = "0 18 * * *", DesiredCapacity = 1 });
+        });
+
+        var raised = new List<DateTimeOffset>();
+        kit.Group.ActivityEnded += (_, e) =>
+        {
+            if (e.Activity.Kind == ScalingActivityKind.CapacityChange && e.Activity.Cause.Contains("'busy-days'", StringComparison.Ordinal))
+            {
+                raised.Add(e.Activity.StartTime);
+            }
+        };
+        kit.Advance(TimeSpan.FromDays(4));
+
+        Assert.Equal([new DateTimeOffset(2026, 1, 1, 9, 0, 0, TimeSpan.Zero), new DateTimeOffset(2026, 1, 3, 9, 0, 0, TimeSpan.Zero)], raised);
     }
 
     [Fact]

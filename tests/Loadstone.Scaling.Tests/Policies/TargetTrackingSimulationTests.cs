@@ -1,7 +1,6 @@
-using Loadstone.Scaling;
 using Xunit.Abstractions;
 
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 /// <summary>
 /// A day of sinusoidal load in virtual time: target tracking on in-flight requests against a fixed pool sized for the
@@ -19,12 +18,11 @@ public sealed class TargetTrackingSimulationTests(ITestOutputHelper output)
             o.MinSize = 2;
             o.MaxSize = 40;
             o.DesiredCapacity = 10; // sized for the load at midnight, so the figures show the day, not a cold start
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.InstanceWarmup = TimeSpan.FromSeconds(60);
             o.ReconcileInterval = step;
             o.Policies.Add(new TargetTrackingScalingPolicy { Name = "inflight", Metric = ScalingMetric.AverageInFlightRequests, TargetValue = target });
         });
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin };
+        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
         options.EndpointSources.Add(kit.Group.EndpointSource);
         using var pool = new ServicePool("web", options);
         await pool.InitializeAsync();

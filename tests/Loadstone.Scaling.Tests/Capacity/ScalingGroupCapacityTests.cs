@@ -1,6 +1,4 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class ScalingGroupCapacityTests
 {
@@ -45,7 +43,6 @@ public sealed class ScalingGroupCapacityTests
             o.MinSize = 1;
             o.MaxSize = 10;
             o.DesiredCapacity = 7;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.AvailabilityZones.Add("a");
             o.AvailabilityZones.Add("b");
             o.AvailabilityZones.Add("c");
@@ -101,7 +98,7 @@ public sealed class ScalingGroupCapacityTests
     [Fact]
     public void ScaleIn_ProtectedInstance_IsNotChosen()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 0; o.MaxSize = 5; o.DesiredCapacity = 3; o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 0; o.MaxSize = 5; o.DesiredCapacity = 3; });
         var keep = kit.InService[0].Id;
         kit.Group.SetInstanceProtection(keep, true);
         kit.Group.SetDesiredCapacity(0);
@@ -121,7 +118,7 @@ public sealed class ScalingGroupCapacityTests
     [Fact]
     public void TerminateInstance_WithoutDecrement_IsReplaced()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; });
         Assert.True(kit.Group.TerminateInstance("web-1", decrementDesiredCapacity: false));
         Assert.Equal(["web-2", "web-3"], kit.InService.Select(i => i.Id));
     }
@@ -134,7 +131,6 @@ public sealed class ScalingGroupCapacityTests
             o.MinSize = 0;
             o.MaxSize = 4;
             o.DesiredCapacity = 4;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.AvailabilityZones.Add("a");
             o.AvailabilityZones.Add("b");
         });
@@ -174,7 +170,6 @@ public sealed class ScalingGroupCapacityTests
             o.MinSize = 0;
             o.MaxSize = 4;
             o.DesiredCapacity = 4;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.AvailabilityZones.Add("a");
             o.AvailabilityZones.Add("b");
             o.LifecycleHooks.Add(new LifecycleHook { Name = "hold", Transition = LifecycleTransition.Launching });
@@ -227,7 +222,7 @@ public sealed class ScalingGroupCapacityTests
     [Fact]
     public void SuspendProcesses_Terminate_NoScaleInUntilResumed()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 0; o.MaxSize = 5; o.DesiredCapacity = 3; o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 0; o.MaxSize = 5; o.DesiredCapacity = 3; });
         kit.Group.SuspendProcesses(ScalingProcesses.Terminate);
         kit.Group.SetDesiredCapacity(1);
         kit.Seconds(5);
@@ -239,7 +234,7 @@ public sealed class ScalingGroupCapacityTests
     [Fact]
     public void Activities_HistoryBounded_KeepsNewest()
     {
-        using var kit = new ScalingTestKit(o => { o.MinSize = 0; o.MaxSize = 5; o.MaxActivityHistory = 3; o.DeregistrationDelay = TimeSpan.Zero; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 0; o.MaxSize = 5; o.MaxActivityHistory = 3; });
         kit.Group.SetDesiredCapacity(3);
         Assert.Equal(3, kit.Group.Activities.Count);
         Assert.Equal(kit.Started.TakeLast(3).Select(a => a.Id), kit.Group.Activities.Select(a => a.Id));

@@ -1,8 +1,7 @@
 using System.Diagnostics;
-using Loadstone.Scaling;
 using Microsoft.Extensions.Options;
 
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class ProcessInstanceLauncherTests
 {
@@ -36,7 +35,7 @@ public sealed class ProcessInstanceLauncherTests
         return options;
     }
 
-    private static bool HasExited(int pid)
+    internal static bool HasExited(int pid)
     {
         try
         {

@@ -1,13 +1,11 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class BalancerHealthTests
 {
     private static async Task<(ScalingTestKit Kit, ServicePool Pool)> WithPoolAsync(bool useBalancerHealth)
     {
-        var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.DeregistrationDelay = TimeSpan.Zero; o.HealthCheckGracePeriod = TimeSpan.FromSeconds(10); });
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin };
+        var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.HealthCheckGracePeriod = TimeSpan.FromSeconds(10); });
+        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
         options.HealthChecks.Passive.MaxEjectionPercent = 100;
         options.EndpointSources.Add(kit.Group.EndpointSource);
         var pool = new ServicePool("web", options);
@@ -27,7 +25,9 @@ public sealed class BalancerHealthTests
             failures += failed ? 1 : 0;
         }
 
-        pool.Settle();
+        // The fifth failure hands the ejection to the pool's control plane; the request path does not wait for it.
+        Assert.True(SpinWait.SpinUntil(() => pool.Endpoints.Any(s => s.Endpoint == target && s.Health == EndpointHealth.Unhealthy), TimeSpan.FromSeconds(10)),
+            "the pool never ejected the failing endpoint");
     }
 
     [Fact]

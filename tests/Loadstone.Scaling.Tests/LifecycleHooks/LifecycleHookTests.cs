@@ -1,6 +1,4 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class LifecycleHookTests
 {
@@ -10,7 +8,6 @@ public sealed class LifecycleHookTests
             o.MinSize = 0;
             o.MaxSize = 3;
             o.DesiredCapacity = min;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.LifecycleHooks.Add(new LifecycleHook { Name = "hook", Transition = transition, HeartbeatTimeout = TimeSpan.FromSeconds(60), DefaultResult = defaultResult });
         }, start: false), calls);
 

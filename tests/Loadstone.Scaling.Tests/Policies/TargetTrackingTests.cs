@@ -1,6 +1,4 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class TargetTrackingTests
 {
@@ -11,10 +9,9 @@ public sealed class TargetTrackingTests
             o.MinSize = 1;
             o.MaxSize = 20;
             o.DesiredCapacity = 2;
-            o.DeregistrationDelay = TimeSpan.Zero;
             configure(o);
         });
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin };
+        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
         options.EndpointSources.Add(kit.Group.EndpointSource);
         var pool = new ServicePool("web", options);
         await pool.InitializeAsync();
@@ -127,7 +124,6 @@ public sealed class TargetTrackingTests
         o.MinSize = 1;
         o.MaxSize = 20;
         o.DesiredCapacity = desired;
-        o.DeregistrationDelay = TimeSpan.Zero;
         o.Policies.Add(new TargetTrackingScalingPolicy { Name = "a", Metric = ScalingMetric.Custom("a", a), TargetValue = 10 });
         o.Policies.Add(new TargetTrackingScalingPolicy { Name = "b", Metric = ScalingMetric.Custom("b", b), TargetValue = 10 });
     });

@@ -1,6 +1,4 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class SimpleScalingTests
 {
@@ -10,7 +8,6 @@ public sealed class SimpleScalingTests
             o.MinSize = 0;
             o.MaxSize = max;
             o.DesiredCapacity = desired;
-            o.DeregistrationDelay = TimeSpan.Zero;
             foreach (var p in policies)
             {
                 o.Policies.Add(p);
@@ -64,7 +61,6 @@ public sealed class SimpleScalingTests
             o.MinSize = 1;
             o.MaxSize = 6;
             o.DesiredCapacity = 5;
-            o.DeregistrationDelay = TimeSpan.Zero;
             o.Policies.Add(new SimpleScalingPolicy { Name = "p", AdjustmentType = type, ScalingAdjustment = adjustment });
         });
         kit.Group.ExecutePolicy("p");

@@ -1,6 +1,4 @@
-using Loadstone.Scaling;
-
-namespace Loadstone.Tests.Scaling;
+namespace Loadstone.Scaling.Tests;
 
 public sealed class AlarmEvaluatorTests
 {
