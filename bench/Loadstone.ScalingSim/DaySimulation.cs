@@ -51,7 +51,6 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
         {
             TimeProvider = time,
             Random = new Random(settings.Seed),
-            DeregistrationDelay = TimeSpan.FromSeconds(30),
             InstanceWarmup = TimeSpan.FromSeconds(60),
         };
 
@@ -88,6 +87,7 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
             TimeProvider = time,
             Random = new Random(settings.Seed + 1),
             Strategy = LoadBalancingStrategies.PowerOfTwoChoices,
+            DeregistrationDelay = TimeSpan.FromSeconds(30), // a terminating instance drains in the pool for up to 30 s
         };
         poolOptions.Retries.Enabled = false;
         poolOptions.EndpointSources.Add(group.EndpointSource);
