@@ -25,7 +25,7 @@ public interface IInstanceLauncher
     /// <returns>The instance, with the endpoint the balancer will route to.</returns>
     ValueTask<LaunchedInstance> LaunchAsync(string? zone, CancellationToken cancellationToken);
 
-    /// <summary>Stops an instance this launcher started; the group has already drained it.</summary>
+    /// <summary>Stops an instance this launcher started: the attached pool has drained it, or the group is being disposed.</summary>
     /// <param name="instance">The instance.</param>
     /// <param name="cancellationToken">Cancelled when the group gives up waiting.</param>
     ValueTask StopAsync(LaunchedInstance instance, CancellationToken cancellationToken);
