@@ -20,7 +20,7 @@ public class StickyBenchmarks
     public void Setup()
     {
         var options = new StickySessionOptions().KeyFromHeader("X-Session");
-        _router = new StickySessionRouter("catalog", options, TimeProvider.System);
+        _router = new StickySessionRouter(new PoolTelemetry("catalog", LoadstoneInstruments.For(null)), options, TimeProvider.System);
         var ids = Enumerable.Range(0, 20).Select(i => $"http://10.0.0.{i + 1}:8080").ToArray();
         _candidates = _router.Prepare(ids);
         _request = new HttpRequestMessage(HttpMethod.Get, "http://catalog/items");

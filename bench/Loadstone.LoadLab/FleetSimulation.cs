@@ -105,14 +105,14 @@ internal static class FleetSimulation
         var wall = Stopwatch.StartNew();
         var n = medians.Length;
         var clock = new VirtualTimeProvider();
-        var options = new LoadBalancingOptions { Strategy = strategy, Random = new Random(seed), TimeProvider = clock };
+        var options = new LoadBalancingOptions { Strategy = strategy };
         options.Retries.Enabled = false;
         for (var i = 0; i < n; i++)
         {
             options.Endpoints.Add(new LoadBalancedEndpoint(Address(i)));
         }
 
-        using var pool = new ServicePool("fleet", options);
+        using var pool = new ServicePool("fleet", options, new ServicePoolDependencies { Random = new Random(seed), TimeProvider = clock });
         // One thread drives the virtual clock: the control plane must run on it too, at the moment a request hands it work.
         pool.ControlPlane.RunsInline = true;
         pool.InitializeAsync().GetAwaiter().GetResult();
@@ -205,14 +205,14 @@ internal static class FleetSimulation
     /// </summary>
     private static (double Pick, double Lease) CostNs(string strategy, int size, int iterations, int warmupMs, int seed)
     {
-        var options = new LoadBalancingOptions { Strategy = strategy, Random = new Random(seed) };
+        var options = new LoadBalancingOptions { Strategy = strategy };
         options.Retries.Enabled = false;
         for (var i = 0; i < size; i++)
         {
             options.Endpoints.Add(new LoadBalancedEndpoint(Address(i)));
         }
 
-        using var pool = new ServicePool("cost", options);
+        using var pool = new ServicePool("cost", options, new ServicePoolDependencies { Random = new Random(seed) });
         var snapshot = pool.Snapshot;
         var picker = snapshot.Strategy;
         var candidates = snapshot.Candidates;
@@ -283,8 +283,7 @@ internal static class FleetSimulation
         var source = new TriggeredSource(endpoints);
         var sourced = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.PowerOfTwoChoices };
         sourced.Retries.Enabled = false;
-        sourced.EndpointSources.Add(source);
-        using var live = new ServicePool("rebuild", sourced);
+        using var live = new ServicePool("rebuild", sourced, new ServicePoolDependencies { EndpointSources = [source] });
         live.InitializeAsync().GetAwaiter().GetResult();
         var extra = new LoadBalancedEndpoint(Address(n));
         var times = new List<double>();

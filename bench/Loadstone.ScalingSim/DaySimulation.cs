@@ -84,14 +84,16 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
         };
         var poolOptions = new LoadBalancingOptions
         {
-            TimeProvider = time,
-            Random = new Random(settings.Seed + 1),
             Strategy = LoadBalancingStrategies.PowerOfTwoChoices,
             DeregistrationDelay = TimeSpan.FromSeconds(30), // a terminating instance drains in the pool for up to 30 s
         };
         poolOptions.Retries.Enabled = false;
-        poolOptions.EndpointSources.Add(group.EndpointSource);
-        using var pool = new ServicePool("catalog", poolOptions);
+        using var pool = new ServicePool("catalog", poolOptions, new ServicePoolDependencies
+        {
+            TimeProvider = time,
+            Random = new Random(settings.Seed + 1),
+            EndpointSources = [group.EndpointSource],
+        });
         group.AttachPool(pool);
         group.Start();
         pool.InitializeAsync().GetAwaiter().GetResult();

@@ -142,8 +142,7 @@ try
     using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(new InlineConsoleLoggerProvider()));
     var registry = new DynamicEndpointSource("registry", backends.Select(b => b.ToEndpoint()));
     var options = new LoadBalancingOptions();
-    options.EndpointSources.Add(registry);
-    using (var pool = new ServicePool(Service, options, loggerFactory))
+    using (var pool = new ServicePool(Service, options, new ServicePoolDependencies { EndpointSources = [registry], LoggerFactory = loggerFactory }))
     using (var client = new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler())) { BaseAddress = new Uri($"http://{Service}") })
     {
         await pool.InitializeAsync(ct);

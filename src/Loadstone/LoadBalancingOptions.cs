@@ -19,26 +19,15 @@ public sealed class LoadBalancingOptions
     /// <summary>
     /// The endpoints of the service: those read from configuration (<c>LoadBalancing:Services:{service}:Endpoints</c>, then
     /// the <c>Services:{service}</c> schema) followed by those added in code. Order matters to
-    /// <see cref="LoadBalancingStrategies.FirstAvailable"/>; endpoints from <see cref="EndpointSources"/> come after these.
+    /// <see cref="LoadBalancingStrategies.FirstAvailable"/>; endpoints from endpoint sources come after these.
     /// </summary>
     public EndpointCollection Endpoints { get; } = [];
-
-    /// <summary>
-    /// Further sources of endpoints (a registry, DNS, a scaling group); each is watched for changes, and a bad
-    /// update from one keeps that source's last good set. Their endpoints are added after <see cref="Endpoints"/>.
-    /// </summary>
-    public IList<IEndpointSource> EndpointSources { get; } = [];
 
     /// <summary>
     /// The name of the strategy, case-insensitive: one of <see cref="LoadBalancingStrategies"/> or a name registered
     /// with <c>AddLoadBalancingStrategy</c>. The default is <see cref="DefaultStrategy"/> (PowerOfTwoChoices).
     /// </summary>
     public string Strategy { get; set; } = DefaultStrategy;
-
-    /// <summary>
-    /// Builds the strategy in code, overriding <see cref="Strategy"/>; <see langword="null"/> (the default) selects by name.
-    /// </summary>
-    public Func<StrategyContext, ILoadBalancingStrategy>? StrategyFactory { get; set; }
 
     /// <summary>
     /// When <see langword="true"/>, requests carry the logical service name (e.g. <c>catalog</c>) as their Host header.
@@ -90,19 +79,6 @@ public sealed class LoadBalancingOptions
     /// it is dropped earlier once idle. The default is 300 s, as an ALB's deregistration delay; the range is 0 to 3600 s.
     /// </summary>
     public TimeSpan DeregistrationDelay { get; set; } = TimeSpan.FromSeconds(300);
-
-    /// <summary>
-    /// The random source of randomised strategies. The default, <see langword="null"/>, uses
-    /// <see cref="System.Random.Shared"/>. A seeded <see cref="System.Random"/> makes picks reproducible, but is
-    /// not thread-safe: use one only where picks are not concurrent (tests, simulations).
-    /// </summary>
-    public Random? Random { get; set; }
-
-    /// <summary>
-    /// The clock for latency and every timer of the pool. The default, <see langword="null"/>, uses the container's
-    /// <see cref="System.TimeProvider"/> if one is registered, else <see cref="TimeProvider.System"/>.
-    /// </summary>
-    public TimeProvider? TimeProvider { get; set; }
 
     /// <summary>Problems found while reading configuration, reported by validation with every other problem.</summary>
     internal List<string> ConfigurationProblems { get; } = [];

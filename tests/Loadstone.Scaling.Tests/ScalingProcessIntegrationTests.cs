@@ -55,8 +55,8 @@ public sealed class ScalingProcessIntegrationTests
             o.Strategy = LoadBalancingStrategies.RoundRobin;
             o.Retries.Enabled = false;
             o.DeregistrationDelay = TimeSpan.FromSeconds(60);
-            o.EndpointSources.Add(group.EndpointSource);
         });
+        services.AddLoadBalancedService("catalog").AddEndpointSource(group.EndpointSource);
         await using var provider = services.BuildServiceProvider();
         var pool = provider.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
         await pool.InitializeAsync();

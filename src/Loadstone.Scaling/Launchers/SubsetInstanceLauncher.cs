@@ -1,39 +1,60 @@
-using System.Text;
 using Microsoft.Extensions.Primitives;
 
 namespace Loadstone.Scaling;
 
 /// <summary>
 /// "Launches" an instance by activating one endpoint of a larger, already running fleet, so that each client talks
-/// to a right-sized, zone-balanced subset of a big service (the idea of Finagle's aperture and of subsetting in gRPC
-/// and Envoy). The group decides how many endpoints and in which zones; this launcher decides which ones.
+/// to a right-sized, zone-balanced subset of a big service whose size the group decides (by load, on a schedule),
+/// like Finagle's dynamic aperture. The group decides how many endpoints and in which zones; this launcher decides
+/// which ones, with the same deterministic subsetting as <see cref="SubsettingOptions"/>.
 /// </summary>
 /// <remarks>
-/// Endpoints are ranked per client by rendezvous hashing of <c>clientId</c> and the endpoint's id, so different clients
-/// pick different subsets that spread the load, and each client's subset changes little when the fleet changes. An
-/// endpoint that leaves the fleet is reported <see cref="InstanceStatus.Stopped"/>, so the group replaces it. A launch
-/// in a zone with no unused endpoint fails (set the group's zones to the fleet's, and its max size to at most the
-/// fleet's size). Stopping only deactivates the endpoint.
+/// Client i of C prefers the endpoints in ring order from the start of its window (see docs/subsetting.md): the
+/// first k of a client's preferences are its deterministic subset of size k, so when every client of the fleet
+/// holds k endpoints each endpoint has the same number of clients, within one. A launch in a zone takes the
+/// client's first unused preference in that zone. The fleet is read again and the ring rebuilt only when the fleet's
+/// change token fires, so a launch costs a walk from the window's start, not a sort of the fleet. An endpoint that leaves the fleet is reported
+/// <see cref="InstanceStatus.Stopped"/>, so the group replaces it. A launch in a zone with no unused endpoint fails
+/// (set the group's zones to the fleet's, and its max size to at most the fleet's size). Stopping only deactivates
+/// the endpoint.
 /// </remarks>
 public sealed class SubsetInstanceLauncher : IInstanceLauncher, IDisposable
 {
     private readonly IEndpointSource _fleet;
-    private readonly string _clientId;
+    private readonly IPeerCoordinateSource _peers;
     private readonly Lock _gate = new();
     private readonly HashSet<string> _active = new(StringComparer.Ordinal);
     private readonly IDisposable _subscription;
     private HashSet<string> _present = new(StringComparer.Ordinal);
+    private IReadOnlyList<LoadBalancedEndpoint> _members = [];
+    private SubsetPreferences? _preferences;
+    private PeerCoordinate _startFor;
+    private int _start;
+    private volatile bool _stale = true;
 
     /// <summary>Creates the launcher.</summary>
     /// <param name="fleet">The whole fleet's endpoints (a registry, DNS, configuration), watched for changes.</param>
-    /// <param name="clientId">This client's identity (e.g. host name and process id); it decides which endpoints it prefers.</param>
-    public SubsetInstanceLauncher(IEndpointSource fleet, string clientId)
+    /// <param name="peers">This client's coordinate among the clients that share the fleet.</param>
+    public SubsetInstanceLauncher(IEndpointSource fleet, IPeerCoordinateSource peers)
     {
         ArgumentNullException.ThrowIfNull(fleet);
-        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        ArgumentNullException.ThrowIfNull(peers);
         _fleet = fleet;
-        _clientId = clientId;
-        _subscription = ChangeToken.OnChange(() => fleet.GetChangeToken() ?? NeverChangeToken.Instance, () => _ = RefreshAsync(CancellationToken.None));
+        _peers = peers;
+        _subscription = ChangeToken.OnChange(() => fleet.GetChangeToken() ?? NeverChangeToken.Instance, () =>
+        {
+            _stale = true;
+            _ = RefreshAsync(CancellationToken.None);
+        });
+    }
+
+    /// <summary>Creates the launcher for client <paramref name="clientIndex"/> of <paramref name="clientCount"/>.</summary>
+    /// <param name="fleet">The whole fleet's endpoints, watched for changes.</param>
+    /// <param name="clientIndex">This client's stable index (e.g. a StatefulSet ordinal), from 0 to <paramref name="clientCount"/> − 1.</param>
+    /// <param name="clientCount">The number of clients sharing the fleet, at least 1.</param>
+    public SubsetInstanceLauncher(IEndpointSource fleet, int clientIndex, int clientCount)
+        : this(fleet, new FixedCoordinate(new PeerCoordinate(clientIndex, clientCount)))
+    {
     }
 
     /// <summary>Always 1: the fleet's endpoints are what they are.</summary>
@@ -54,16 +75,15 @@ public sealed class SubsetInstanceLauncher : IInstanceLauncher, IDisposable
     /// <inheritdoc />
     public async ValueTask<LaunchedInstance> LaunchAsync(string? zone, CancellationToken cancellationToken)
     {
-        var fleet = await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        if (_stale)
+        {
+            await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         lock (_gate)
         {
-            var pick = fleet
-                .Where(e => !_active.Contains(e.Id) && (zone is null || string.Equals(e.Zone, zone, StringComparison.Ordinal)))
-                .OrderByDescending(e => Score(_clientId, e.Id))
-                .ThenBy(e => e.Id, StringComparer.Ordinal)
-                .FirstOrDefault()
-                ?? throw new InvalidOperationException(
-                    $"The fleet of '{_fleet.Name}' has no unused endpoint{(zone is null ? "" : $" in zone '{zone}'")} ({_active.Count} of {fleet.Count} active).");
+            var pick = NextPreference(zone) ?? throw new InvalidOperationException(
+                $"The fleet of '{_fleet.Name}' has no unused endpoint{(zone is null ? "" : $" in zone '{zone}'")} ({_active.Count} of {_members.Count} active).");
             _active.Add(pick.Id);
             return new LaunchedInstance(pick.Id, pick, pick.Zone, LaunchTemplateVersion);
         }
@@ -94,31 +114,60 @@ public sealed class SubsetInstanceLauncher : IInstanceLauncher, IDisposable
     /// <summary>Stops watching the fleet.</summary>
     public void Dispose() => _subscription.Dispose();
 
-    private async Task<IReadOnlyList<LoadBalancedEndpoint>> RefreshAsync(CancellationToken cancellationToken)
+    // The first unused endpoint in ring order from this client's window start, in the zone when one is asked for.
+    private LoadBalancedEndpoint? NextPreference(string? zone)
     {
-        var fleet = await _fleet.GetEndpointsAsync(cancellationToken).ConfigureAwait(false);
-        lock (_gate)
+        if (_preferences is not { } preferences)
         {
-            _present = fleet.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+            return null;
         }
 
-        return fleet;
+        var coordinate = _peers.Current;
+        if (coordinate != _startFor)
+        {
+            _start = preferences.StartOf(coordinate);
+            _startFor = coordinate;
+        }
+
+        for (var k = 0; k < preferences.Count; k++)
+        {
+            var member = preferences[(_start + k) % preferences.Count];
+            if (!_active.Contains(member.Id) && (zone is null || string.Equals(member.Zone, zone, StringComparison.Ordinal)))
+            {
+                return member;
+            }
+        }
+
+        return null;
     }
 
-    /// <summary>Rendezvous (highest random weight) score: FNV-1a 64 of client and endpoint, then mixed.</summary>
-    internal static ulong Score(string clientId, string endpointId)
+    private async Task RefreshAsync(CancellationToken cancellationToken)
     {
-        var hash = 14695981039346656037UL;
-        foreach (var b in Encoding.UTF8.GetBytes(clientId + "\n" + endpointId))
+        // Cleared before reading, so a change that fires while this reads marks the result stale again.
+        _stale = false;
+        var fleet = await _fleet.GetEndpointsAsync(cancellationToken).ConfigureAwait(false);
+        var ids = fleet.Select(e => e.Id).ToHashSet(StringComparer.Ordinal);
+        lock (_gate)
         {
-            hash = (hash ^ b) * 1099511628211UL;
-        }
+            if (_preferences is not null && ids.SetEquals(_present) && fleet.Count == _members.Count)
+            {
+                return;
+            }
 
-        // FNV's low bits mix poorly for similar inputs; finish with a 64-bit avalanche (splitmix64).
-        hash ^= hash >> 30;
-        hash *= 0xbf58476d1ce4e5b9UL;
-        hash ^= hash >> 27;
-        hash *= 0x94d049bb133111ebUL;
-        return hash ^ (hash >> 31);
+            _present = ids;
+            _members = [.. fleet];
+            _preferences = fleet.Count == 0 ? null : SubsetPreferences.Build(_members);
+            _startFor = default;
+        }
+    }
+
+    /// <summary>A coordinate that never changes.</summary>
+    private sealed class FixedCoordinate(PeerCoordinate coordinate) : IPeerCoordinateSource
+    {
+        public string Name => "launcher";
+
+        public PeerCoordinate Current { get; } = coordinate;
+
+        public IChangeToken? GetChangeToken() => null;
     }
 }

@@ -24,7 +24,7 @@ public enum StickyKeySource
     /// </summary>
     RequestOption,
 
-    /// <summary>The result of <see cref="StickySessionOptions.KeySelector"/> (code only).</summary>
+    /// <summary>The result of a function set in code with <see cref="StickySessionOptions.KeyFrom"/>.</summary>
     Selector,
 }
 
@@ -90,10 +90,10 @@ public sealed class StickySessionOptions
     public string? KeyName { get; set; }
 
     /// <summary>
-    /// Computes the key from the request, for <see cref="StickyKeySource.Selector"/>; returns <see langword="null"/>
-    /// or an empty string for "no key". Runs on every request: keep it cheap and non-blocking.
+    /// Computes the key from the request, for <see cref="StickyKeySource.Selector"/>; set in code with
+    /// <see cref="KeyFrom"/> (a function is not a setting configuration can hold).
     /// </summary>
-    public Func<HttpRequestMessage, string?>? KeySelector { get; set; }
+    internal Func<HttpRequestMessage, string?>? KeySelector { get; private set; }
 
     /// <summary>
     /// How long a key stays bound to its endpoint after its last request; each request renews it. The default is
@@ -141,8 +141,10 @@ public sealed class StickySessionOptions
     /// <returns>These options.</returns>
     public StickySessionOptions KeyFromRequestOption(HttpRequestOptionsKey<string> key) => Use(StickyKeySource.RequestOption, key.Key);
 
-    /// <summary>Computes the key with a function of the request.</summary>
-    /// <param name="selector">Returns the key, or <see langword="null"/> for none.</param>
+    /// <summary>
+    /// Computes the key with a function of the request. It runs on every request: keep it cheap and non-blocking.
+    /// </summary>
+    /// <param name="selector">Returns the key, or <see langword="null"/> or an empty string for none.</param>
     /// <returns>These options.</returns>
     public StickySessionOptions KeyFrom(Func<HttpRequestMessage, string?> selector)
     {

@@ -8,13 +8,15 @@ namespace Loadstone;
 internal sealed class StickySessionRouter
 {
     private readonly string _serviceName;
+    private readonly PoolTelemetry _telemetry;
     private readonly StickyFailurePolicy _failurePolicy;
     private readonly double _boundedLoadFactor;
 
-    public StickySessionRouter(string serviceName, StickySessionOptions options, TimeProvider timeProvider)
+    public StickySessionRouter(PoolTelemetry telemetry, StickySessionOptions options, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
-        _serviceName = serviceName;
+        _telemetry = telemetry;
+        _serviceName = telemetry.ServiceName;
         Extractor = new StickyKeyExtractor(options);
         _failurePolicy = options.FailurePolicy;
         _boundedLoadFactor = options.BoundedLoadFactor;
@@ -63,7 +65,7 @@ internal sealed class StickySessionRouter
             return Pick(keyHash, candidates);
         }
 
-        LoadstoneMetrics.RecordStickyDecision(_serviceName, "none");
+        _telemetry.RecordStickyDecision("none");
         return -1;
     }
 
@@ -77,14 +79,14 @@ internal sealed class StickySessionRouter
         {
             if (candidates.TryGetIndex(endpointHash, out var bound))
             {
-                LoadstoneMetrics.RecordStickyDecision(_serviceName, "bound");
+                _telemetry.RecordStickyDecision("bound");
                 return bound;
             }
 
             if (_failurePolicy == StickyFailurePolicy.Fail)
             {
                 Bindings.Remove(keyHash);
-                LoadstoneMetrics.RecordStickyDecision(_serviceName, "failed");
+                _telemetry.RecordStickyDecision("failed");
                 throw new StickyEndpointUnavailableException(_serviceName, keyHash);
             }
         }
@@ -94,11 +96,11 @@ internal sealed class StickySessionRouter
         {
             // Redistribute: the bound endpoint is gone; rebind and stay.
             Bindings.Bind(keyHash, candidates.IdHashes[index], now);
-            LoadstoneMetrics.RecordStickyDecision(_serviceName, "rebound");
+            _telemetry.RecordStickyDecision("rebound");
             return index;
         }
 
-        LoadstoneMetrics.RecordStickyDecision(_serviceName, "new");
+        _telemetry.RecordStickyDecision("new");
 
         // A concurrent first request of the same key may have bound it already: follow that binding.
         Bindings.BindIfAbsent(keyHash, candidates.IdHashes[index], now, out var boundHash);
@@ -107,12 +109,14 @@ internal sealed class StickySessionRouter
 
     /// <summary>Where consistent hashing puts a key now, without binding it.</summary>
     public int Choose(ulong keyHash, StickyCandidates candidates) => _boundedLoadFactor > 0
-        ? candidates.Table.LookupBounded(keyHash, new CounterLoads(candidates.Loads), _boundedLoadFactor)
+        ? candidates.Table.LookupBounded(keyHash, new CounterLoads(candidates.Loads, Bindings.Count), _boundedLoadFactor)
         : candidates.Table.Lookup(keyHash);
 
-    private readonly struct CounterLoads(KeyCount[] counters) : IEndpointLoads
+    private readonly struct CounterLoads(KeyCount[] counters, int total) : IEndpointLoads
     {
         public int this[int index] => Volatile.Read(ref counters[index].Value);
+
+        public int Total => total;
     }
 }
 

@@ -7,8 +7,10 @@ namespace Loadstone;
 /// <remarks>
 /// <see cref="Pick"/> runs on the request path, concurrently, for every request: it must not block, lock or
 /// allocate. Heavy work belongs in <see cref="Prepare"/>, which runs once per candidate set on the control plane.
-/// Register a custom strategy by name with <see cref="LoadBalancingOptions.StrategyFactory"/> or
-/// <c>services.AddLoadBalancingStrategy(name, factory)</c> so configuration can select it.
+/// Register a custom strategy by name with <c>services.AddLoadBalancingStrategy(name, factory)</c> so configuration can
+/// select it, or build it for one service in code (<c>AddLoadBalancedService(...).UseStrategy(factory)</c>, or
+/// <see cref="ServicePoolDependencies.StrategyFactory"/> without a container). Derive from
+/// <see cref="LoadBalancingStrategy{TPrepared}"/> for a typed prepared state.
 /// </remarks>
 public interface ILoadBalancingStrategy
 {

@@ -24,12 +24,13 @@ internal sealed class StrategyCatalog
 
     public IEnumerable<string> Names => LoadBalancingStrategies.BuiltIn.Concat(_custom.Keys);
 
-    public ILoadBalancingStrategy Create(LoadBalancingOptions options, StrategyContext context)
+    /// <summary>Creates a pool's strategy: from <paramref name="factory"/> when given, else by the options' strategy name.</summary>
+    public ILoadBalancingStrategy Create(LoadBalancingOptions options, StrategyContext context, Func<StrategyContext, ILoadBalancingStrategy>? factory = null)
     {
-        if (options.StrategyFactory is { } factory)
+        if (factory is not null)
         {
             return factory(context) ?? throw new InvalidOperationException(
-                $"The StrategyFactory of service '{context.ServiceName}' returned null.");
+                $"The strategy factory of service '{context.ServiceName}' returned null.");
         }
 
         if (_custom.TryGetValue(options.Strategy, out var custom))

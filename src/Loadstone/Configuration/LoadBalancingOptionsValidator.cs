@@ -6,7 +6,7 @@ namespace Loadstone;
 /// Checks a service's options and reports every problem at once, each naming the service and the setting
 /// (with its configuration key) so the fix is obvious from the message.
 /// </summary>
-internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies) : IValidateOptions<LoadBalancingOptions>
+internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, Func<string, ServiceFacts>? facts = null) : IValidateOptions<LoadBalancingOptions>
 {
     internal static readonly TimeSpan MinLatencyDecayTime = TimeSpan.FromMilliseconds(100);
     internal static readonly TimeSpan MaxLatencyDecayTime = TimeSpan.FromMinutes(10);
@@ -14,16 +14,20 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies) 
 
     public ValidateOptionsResult Validate(string? name, LoadBalancingOptions options)
     {
-        var problems = Problems(name ?? Options.DefaultName, options);
+        var service = name ?? Options.DefaultName;
+        var problems = Problems(service, options, facts?.Invoke(service) ?? default);
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 
-    public List<string> Problems(string service, LoadBalancingOptions options)
+    /// <param name="service">The service.</param>
+    /// <param name="options">Its settings.</param>
+    /// <param name="facts">What the service has besides its settings: endpoint sources, a strategy built in code.</param>
+    public List<string> Problems(string service, LoadBalancingOptions options, ServiceFacts facts)
     {
         var problems = new List<string>(options.ConfigurationProblems);
         var key = $"LoadBalancing:Services:{service}";
 
-        if (options.StrategyFactory is null)
+        if (!facts.HasStrategyFactory)
         {
             if (string.IsNullOrWhiteSpace(options.Strategy))
             {
@@ -69,7 +73,7 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies) 
         }
 
         // A service whose every request is forwarded by its routing rules needs no endpoints of its own.
-        if (options.Endpoints.Count == 0 && options.EndpointSources.Count == 0 && options.Routes is not { Count: > 0 })
+        if (options.Endpoints.Count == 0 && !facts.HasEndpointSources && options.Routes is not { Count: > 0 })
         {
             problems.Add($"Service '{service}' has no endpoints: add them in code (Endpoints.Add), in configuration ({key}:Endpoints or Services:{service}), or add an endpoint source.");
         }
@@ -159,3 +163,8 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies) 
         }
     }
 }
+
+/// <summary>What a service has besides its settings, which validation needs to know.</summary>
+/// <param name="HasEndpointSources">Endpoint sources are registered, so the service may list no endpoints of its own.</param>
+/// <param name="HasStrategyFactory">A strategy is built in code, so the strategy name is not used.</param>
+internal readonly record struct ServiceFacts(bool HasEndpointSources, bool HasStrategyFactory);

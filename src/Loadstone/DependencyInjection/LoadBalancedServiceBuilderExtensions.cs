@@ -41,6 +41,53 @@ public static class LoadBalancedServiceBuilderExtensions
         ArgumentNullException.ThrowIfNull(source);
         return builder.AddEndpointSource(_ => source);
     }
+
+    /// <summary>
+    /// Builds the service's strategy in code, instead of choosing it by <see cref="LoadBalancingOptions.Strategy"/>. To
+    /// make a strategy selectable by name from configuration, use <c>AddLoadBalancingStrategy</c> instead.
+    /// </summary>
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="factory">Creates the strategy of the service's pool.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancedServiceBuilder UseStrategy(this ILoadBalancedServiceBuilder builder, Func<StrategyContext, ILoadBalancingStrategy> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Configure<ServicePoolSetup>(builder.ServiceName, s => s.StrategyFactory = factory);
+        return builder;
+    }
+
+    /// <summary>
+    /// Gives the service's pool its own random source (for randomised strategies and zone draws). Without it, the pool
+    /// uses <see cref="Random.Shared"/>. A seeded <see cref="Random"/> makes picks reproducible but is not thread-safe:
+    /// only for tests and simulations whose picks are not concurrent.
+    /// </summary>
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="random">The random source.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancedServiceBuilder UseRandom(this ILoadBalancedServiceBuilder builder, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(random);
+        builder.Services.Configure<ServicePoolSetup>(builder.ServiceName, s => s.Random = random);
+        return builder;
+    }
+
+    /// <summary>
+    /// Builds the handler the service's health probes are sent with (TLS settings, a proxy). Without it, probes use a
+    /// <see cref="SocketsHttpHandler"/> that never follows redirects. Called when probing starts; the pool disposes the
+    /// handler when probing stops, so return a new one on each call.
+    /// </summary>
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="factory">Creates a handler.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancedServiceBuilder UseProbeHandler(this ILoadBalancedServiceBuilder builder, Func<IServiceProvider, HttpMessageHandler> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Configure<ServicePoolSetup>(builder.ServiceName, s => s.ProbeHandlerFactory = factory);
+        return builder;
+    }
 }
 
 /// <summary>An endpoint source registered in code for one service.</summary>

@@ -94,6 +94,40 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
     /// <summary>Free-form labels; empty when none were given.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
+    /// <summary>
+    /// The DNS name the instance answers to when <see cref="Address"/> holds its IP address (an SRV record's target,
+    /// the name an A record was asked for), or <see langword="null"/>. When set, requests to this endpoint carry it as
+    /// their Host header (with the port when it is not the scheme's default), and HTTPS uses it for SNI and certificate
+    /// validation, unless the caller set a Host header or <see cref="LoadBalancingOptions.UseServiceNameAsHost"/> is on.
+    /// Not part of the endpoint's identity.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value is not a DNS host name.</exception>
+    public string? HostName
+    {
+        get;
+        init
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                field = null;
+                HostHeader = null;
+                return;
+            }
+
+            var name = value.TrimEnd('.');
+            if (Uri.CheckHostName(name) != UriHostNameType.Dns)
+            {
+                throw new ArgumentException($"'{value}' is not a DNS host name.", nameof(value));
+            }
+
+            field = name;
+            HostHeader = Address.IsDefaultPort ? name : string.Concat(name, ":", Address.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    /// <summary>The Host header for <see cref="HostName"/> (with the port unless it is the default), or null.</summary>
+    internal string? HostHeader { get; private set; }
+
     /// <summary>Scheme, authority and path prefix without a trailing slash, e.g. <c>http://10.0.1.5:8080/api</c>.</summary>
     internal string BaseAddress { get; }
 
@@ -102,7 +136,7 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
 
     /// <summary>Returns a copy of this endpoint with another weight.</summary>
     /// <param name="weight">The new weight, 0 to 10,000.</param>
-    public LoadBalancedEndpoint WithWeight(int weight) => new(Address, Zone, weight, Metadata, Name);
+    public LoadBalancedEndpoint WithWeight(int weight) => new(Address, Zone, weight, Metadata, Name) { HostName = HostName };
 
     /// <inheritdoc />
     public bool Equals(LoadBalancedEndpoint? other) => other is not null && string.Equals(Id, other.Id, StringComparison.Ordinal);

@@ -21,7 +21,7 @@ internal sealed class ActiveHealthProber : IDisposable
         _pool = pool;
         _options = options;
         _matcher = ParseMatcher(options);
-        var handler = options.HandlerFactory?.Invoke() ?? new SocketsHttpHandler
+        var handler = pool.ProbeHandlerFactory?.Invoke() ?? new SocketsHttpHandler
         {
             // A probe judges the endpoint itself: a redirect is an answer to match, never a hop to another host.
             AllowAutoRedirect = false,

@@ -72,13 +72,6 @@ public sealed class ActiveHealthCheckOptions
     /// Start probing when the pool is created instead of on its first use. The default is <see langword="false"/>.
     /// </summary>
     public bool StartEagerly { get; set; }
-
-    /// <summary>
-    /// Builds the handler probes are sent with (to set TLS options, say); <see langword="null"/> (the default) uses a
-    /// <see cref="SocketsHttpHandler"/> that never follows redirects. Called when probing starts; the pool disposes the
-    /// handler when probing stops, so return a new one on each call.
-    /// </summary>
-    public Func<HttpMessageHandler>? HandlerFactory { get; set; }
 }
 
 /// <summary>

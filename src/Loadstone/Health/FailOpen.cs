@@ -6,7 +6,7 @@ namespace Loadstone;
 /// Fail-open, as an ALB target group's routing failover or Envoy's panic threshold: whether too few members are healthy,
 /// and the episodes of it (logged and counted once each, start-up excepted).
 /// </summary>
-internal sealed partial class FailOpen(string serviceName, ILogger logger)
+internal sealed partial class FailOpen(PoolTelemetry telemetry, ILogger logger)
 {
     private bool _inEpisode;
 
@@ -22,13 +22,13 @@ internal sealed partial class FailOpen(string serviceName, ILogger logger)
         if (snapshot.FailOpen && !_inEpisode && snapshot.All.Any(s => s.HealthReason != EndpointHealthReason.InitialHealthChecking))
         {
             _inEpisode = true;
-            Log.FailOpenStarted(logger, serviceName, snapshot.HealthyCount, snapshot.MemberCount);
-            LoadstoneMetrics.FailOpenEpisodes.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, serviceName));
+            Log.FailOpenStarted(logger, telemetry.ServiceName, snapshot.HealthyCount, snapshot.MemberCount);
+            telemetry.RecordFailOpenEpisode();
         }
         else if (!snapshot.FailOpen && _inEpisode)
         {
             _inEpisode = false;
-            Log.FailOpenEnded(logger, serviceName, snapshot.HealthyCount, snapshot.MemberCount);
+            Log.FailOpenEnded(logger, telemetry.ServiceName, snapshot.HealthyCount, snapshot.MemberCount);
         }
     }
 

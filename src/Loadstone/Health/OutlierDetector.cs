@@ -13,22 +13,24 @@ namespace Loadstone;
 internal sealed partial class OutlierDetector : IOutcomeObserver
 {
     private readonly string _serviceName;
+    private readonly PoolTelemetry _telemetry;
     private readonly ILogger _logger;
     private readonly Func<OutlierDetectionOptions> _options;
     private readonly Action _ejectionsPending;
     private readonly ConcurrentQueue<(EndpointState State, EndpointHealthReason Rule)> _pending = new();
     private DateTimeOffset _nextEvaluation;
 
-    /// <param name="serviceName">The service, for logs and metrics.</param>
+    /// <param name="telemetry">The pool's metrics (and its service name, for logs).</param>
     /// <param name="logger">Where ejections are logged.</param>
     /// <param name="options">Reads the current options (they change on reload).</param>
     /// <param name="ejectionsPending">
     /// Called on the request path when a threshold is crossed; it must hand <see cref="EjectPending"/> to the control
     /// plane and return at once.
     /// </param>
-    public OutlierDetector(string serviceName, ILogger logger, Func<OutlierDetectionOptions> options, Action ejectionsPending)
+    public OutlierDetector(PoolTelemetry telemetry, ILogger logger, Func<OutlierDetectionOptions> options, Action ejectionsPending)
     {
-        _serviceName = serviceName;
+        _telemetry = telemetry;
+        _serviceName = telemetry.ServiceName;
         _logger = logger;
         _options = options;
         _ejectionsPending = ejectionsPending;
@@ -161,10 +163,7 @@ internal sealed partial class OutlierDetector : IOutcomeObserver
         state.EjectionReason = reason;
         state.ResetConsecutiveFailures();
         Log.Ejected(_logger, _serviceName, state.Endpoint.BaseAddress, reason, length);
-        LoadstoneMetrics.Ejections.Add(1,
-            new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, _serviceName),
-            new KeyValuePair<string, object?>(LoadstoneMetrics.EndpointTag, state.Endpoint.BaseAddress),
-            new KeyValuePair<string, object?>(LoadstoneMetrics.ReasonTag, reason.ToString()));
+        _telemetry.RecordEjection(state, reason);
         return true;
     }
 

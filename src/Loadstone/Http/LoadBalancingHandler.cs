@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace Loadstone;
@@ -46,7 +47,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         var route = _routes.Resolve(request.RequestUri, out var pathStart);
         return route.Service is null
             ? base.SendAsync(request, cancellationToken)
-            : SendBalancedAsync(route, request, pathStart, async: true, cancellationToken);
+            : SendBalancedAsync(route, request, pathStart, async: true, cancellationToken).AsTask();
     }
 
     /// <inheritdoc />
@@ -61,11 +62,13 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     }
 
     /// <summary>
-    /// The send loop: one async method, so a request whose first attempt succeeds costs one state machine. Each attempt
-    /// leases an endpoint, rewrites the request to it, sends, completes the lease with the outcome and restores the
-    /// request; a failed attempt worth retrying goes to an endpoint not tried yet while the budget allows.
+    /// The send loop: one async method, whose state machine comes from a pool (so a request costs no box of it, only the
+    /// task <see cref="SendAsync"/> hands back). Each attempt leases an endpoint, rewrites the request to it, sends,
+    /// completes the lease with the outcome and restores the request; a failed attempt worth retrying goes to an
+    /// endpoint not tried yet while the budget allows.
     /// </summary>
-    private async Task<HttpResponseMessage> SendBalancedAsync(RouteCache.Route route, HttpRequestMessage request, int pathStart,
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HttpResponseMessage> SendBalancedAsync(RouteCache.Route route, HttpRequestMessage request, int pathStart,
         bool async, CancellationToken cancellationToken)
     {
         var service = route.Service!;
@@ -79,7 +82,6 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             await WhenReadyAsync(pool, async, cancellationToken).ConfigureAwait(false);
 
             var retry = pool.Retry is { } policy && policy.CanRetry(request) ? policy : null;
-            retry?.Budget.OnRequest();
             var attemptTimeout = retry?.Options.AttemptTimeout;
             var original = request.RequestUri!;
             var tried = default(TriedEndpoints);
@@ -87,6 +89,11 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             {
                 var lease = pool.AcquireAttempt(route.Filter, ref context, tried);
                 tried.Add(lease.State);
+                if (attempt == 1)
+                {
+                    retry?.Budget.OnRequest(lease.StartTimestamp);
+                }
+
                 var activity = LoadstoneActivitySource.StartAttempt(pool, lease.Endpoint, attempt, pool.IsFailingOpen);
                 var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
                 var timeout = attemptTimeout is { } limit ? new CancellationTokenSource(limit, pool.TimeProvider) : null;
@@ -135,7 +142,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
                 }
 
                 response?.Dispose();
-                LoadstoneMetrics.Retries.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, pool.ServiceName));
+                pool.Telemetry.RecordRetry();
                 if (retry.Options.Delay > TimeSpan.Zero)
                 {
                     var delay = Task.Delay(retry.Options.Delay, pool.TimeProvider, cancellationToken);
@@ -157,7 +164,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         }
         finally
         {
-            RecordRequest(service.Pool, outcome);
+            service.Pool.Telemetry.RecordRequest(outcome);
         }
     }
 
@@ -177,16 +184,6 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         return ready;
     }
 
-    private static void RecordRequest(ServicePool pool, RequestOutcome outcome)
-    {
-        if (LoadstoneMetrics.Requests.Enabled)
-        {
-            LoadstoneMetrics.Requests.Add(1,
-                new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, pool.ServiceName),
-                new KeyValuePair<string, object?>(LoadstoneMetrics.OutcomeTag, LoadstoneMetrics.OutcomeName(outcome)));
-        }
-    }
-
     private static bool Rewrite(RouteCache.Route route, HttpRequestMessage request, LoadBalancedEndpoint endpoint, Uri original, int pathStart)
     {
         request.RequestUri = new Uri(string.Concat(endpoint.BaseAddress, original.OriginalString.AsSpan(pathStart)));
@@ -194,6 +191,13 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         if (route.Service!.Pool.Options.UseServiceNameAsHost && request.Headers.Host is null)
         {
             request.Headers.Host = route.ServiceName;
+            return true;
+        }
+
+        // An endpoint found by DNS under a name (an SRV target) answers to that name: Host header, SNI and certificate.
+        if (endpoint.HostHeader is { } hostHeader && request.Headers.Host is null)
+        {
+            request.Headers.Host = hostHeader;
             return true;
         }
 

@@ -9,17 +9,20 @@ public readonly struct EndpointLease
 {
     private readonly EndpointState _state;
     private readonly TimeProvider _timeProvider;
-    private readonly string? _serviceName;
+    private readonly PoolTelemetry? _telemetry;
     private readonly long _startTimestamp;
 
-    internal EndpointLease(EndpointState state, TimeProvider timeProvider, string? serviceName = null)
+    internal EndpointLease(EndpointState state, TimeProvider timeProvider, PoolTelemetry? telemetry = null)
     {
         _state = state;
         _timeProvider = timeProvider;
-        _serviceName = serviceName;
+        _telemetry = telemetry;
         state.OnStart();
         _startTimestamp = timeProvider.GetTimestamp();
     }
+
+    /// <summary>When the lease started, in timestamp ticks of the pool's clock.</summary>
+    internal long StartTimestamp => _startTimestamp;
 
     /// <summary>The chosen endpoint.</summary>
     public LoadBalancedEndpoint Endpoint => _state.Endpoint;
@@ -33,9 +36,6 @@ public readonly struct EndpointLease
     {
         var end = _timeProvider.GetTimestamp();
         _state.OnComplete(_startTimestamp, end, outcome);
-        if (_serviceName is not null)
-        {
-            LoadstoneMetrics.RecordAttempt(_serviceName, _state, outcome, (double)(end - _startTimestamp) / _timeProvider.TimestampFrequency);
-        }
+        _telemetry?.RecordAttempt(_state, outcome, (double)(end - _startTimestamp) / _timeProvider.TimestampFrequency);
     }
 }

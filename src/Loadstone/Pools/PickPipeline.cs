@@ -67,7 +67,7 @@ internal sealed class PickPipeline
                 return router.Pick(keyHash, _sticky!);
             }
 
-            LoadstoneMetrics.RecordStickyDecision(stages.ServiceName, "none");
+            stages.Telemetry.RecordStickyDecision("none");
         }
 
         if (_zones is not null)
@@ -75,16 +75,16 @@ internal sealed class PickPipeline
             var set = _zones.DrawZone(stages.Random, out var indices, out var isLocal);
             if (stages.Zones.LocalZone is not null)
             {
-                LoadstoneMetrics.RecordZonePick(stages.ServiceName, isLocal);
+                stages.Telemetry.RecordZonePick(isLocal);
             }
 
             return set.Count == 0 ? 0 : indices[CheckedPick(set, context.Request)];
         }
 
         var index = CheckedPick(Candidates, context.Request);
-        if (stages.Zones is { Mode: not ZoneRoutingMode.CrossZone, LocalZone: { } localZone } && LoadstoneMetrics.ZonePicks.Enabled)
+        if (stages.Zones is { Mode: not ZoneRoutingMode.CrossZone, LocalZone: { } localZone } && stages.Telemetry.Instruments.ZonePicks.Enabled)
         {
-            LoadstoneMetrics.RecordZonePick(stages.ServiceName,
+            stages.Telemetry.RecordZonePick(
                 string.Equals(Candidates[index].Endpoint.Zone, localZone, StringComparison.OrdinalIgnoreCase));
         }
 
@@ -145,4 +145,7 @@ internal sealed class PickPipeline
 /// What a pool's pick pipelines are made of: the strategy, the sticky router (bindings outlive snapshots), the zone
 /// options and the random source of zone draws. Replaced on a reload that changes any of them.
 /// </summary>
-internal sealed record PickStages(string ServiceName, ILoadBalancingStrategy Strategy, StickySessionRouter? Sticky, ZoneOptions Zones, Random Random);
+internal sealed record PickStages(PoolTelemetry Telemetry, ILoadBalancingStrategy Strategy, StickySessionRouter? Sticky, ZoneOptions Zones, Random Random)
+{
+    public string ServiceName => Telemetry.ServiceName;
+}

@@ -24,7 +24,7 @@ internal sealed class ServiceEntry
     public void RebuildRouting()
     {
         var routes = Pool.Options.Routes;
-        _routing = routes.Count > 0 ? RoutingTable.Build(Pool.ServiceName, routes, Pool.TimeProvider, _routing) : null;
+        _routing = routes.Count > 0 ? RoutingTable.Build(Pool.ServiceName, routes, Pool.TimeProvider, _routing, Pool.Telemetry) : null;
     }
 
     /// <summary>

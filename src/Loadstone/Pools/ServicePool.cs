@@ -25,6 +25,7 @@ public sealed partial class ServicePool : IDisposable
     private readonly Lock _gate = new();
     private readonly ILogger _logger;
     private readonly StrategyCatalog _strategies;
+    private readonly ServicePoolDependencies _dependencies;
     private readonly CancellationTokenSource _disposed = new();
     private readonly Membership _membership = new();
     private readonly SourceWatcher _sources;
@@ -42,33 +43,35 @@ public sealed partial class ServicePool : IDisposable
 
     /// <summary>Creates a pool without a container. Sources and health checks start on first use or on <see cref="InitializeAsync"/>.</summary>
     /// <param name="serviceName">The logical service name, e.g. <c>catalog</c>.</param>
-    /// <param name="options">The options; validated here. The pool keeps a reference, so do not change them afterwards.</param>
-    /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+    /// <param name="options">The settings; validated here. The pool keeps a reference, so do not change them afterwards.</param>
+    /// <param name="dependencies">The clock, random source, logs, metrics, endpoint sources and code-built strategy; <see langword="null"/> for the defaults.</param>
     /// <exception cref="OptionsValidationException">The options are not valid; the message lists every problem.</exception>
-    public ServicePool(string serviceName, LoadBalancingOptions options, ILoggerFactory? loggerFactory = null)
-        : this(serviceName, options, loggerFactory, StrategyCatalog.BuiltInOnly, null)
+    public ServicePool(string serviceName, LoadBalancingOptions options, ServicePoolDependencies? dependencies = null)
+        : this(serviceName, options, dependencies ?? new(), StrategyCatalog.BuiltInOnly)
     {
     }
 
-    internal ServicePool(string serviceName, LoadBalancingOptions options, ILoggerFactory? loggerFactory,
-        StrategyCatalog strategies, TimeProvider? containerTimeProvider)
+    internal ServicePool(string serviceName, LoadBalancingOptions options, ServicePoolDependencies dependencies, StrategyCatalog strategies)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(dependencies);
         ServiceName = serviceName;
         _strategies = strategies;
-        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _dependencies = dependencies;
+        LoggerFactory = dependencies.LoggerFactory ?? NullLoggerFactory.Instance;
         _logger = LoggerFactory.CreateLogger("Loadstone.ServicePool");
-        ThrowIfInvalid(serviceName, options, strategies);
+        ThrowIfInvalid(serviceName, options, strategies, dependencies);
 
-        TimeProvider = options.TimeProvider ?? containerTimeProvider ?? TimeProvider.System;
-        Random = options.Random ?? Random.Shared;
+        TimeProvider = dependencies.TimeProvider;
+        Telemetry = new PoolTelemetry(serviceName, LoadstoneInstruments.For(dependencies.MeterFactory));
+        Random = dependencies.Random ?? Random.Shared;
         _options = options;
         _controlPlane = new ControlPlaneQueue(ex => Log.ControlPlaneFailed(_logger, ServiceName, ex));
-        _outliers = new OutlierDetector(serviceName, _logger, () => Options.HealthChecks.Passive,
+        _outliers = new OutlierDetector(Telemetry, _logger, () => Options.HealthChecks.Passive,
             () => _controlPlane.Post(static s => ((ServicePool)s!).EjectPending(), this));
-        _failOpen = new FailOpen(serviceName, _logger);
-        _sources = new SourceWatcher(serviceName, [.. options.EndpointSources], _gate, Publish, _logger);
+        _failOpen = new FailOpen(Telemetry, _logger);
+        _sources = new SourceWatcher(serviceName, [.. dependencies.EndpointSources], _gate, Publish, _logger);
         _stages = CreateStages(options, sticky: null);
         Retry = options.Retries.Enabled ? new RetryPolicy(options.Retries, TimeProvider) : null;
         lock (_gate)
@@ -76,7 +79,7 @@ public sealed partial class ServicePool : IDisposable
             _snapshot = Rebuild();
         }
 
-        LoadstoneMetrics.Register(this);
+        Telemetry.Instruments.Register(this);
         if (options.HealthChecks.Active is { Enabled: true, StartEagerly: true })
         {
             Start();
@@ -100,9 +103,15 @@ public sealed partial class ServicePool : IDisposable
 
     internal Random Random { get; }
 
+    /// <summary>The pool's measurements on its meter.</summary>
+    internal PoolTelemetry Telemetry { get; }
+
     internal ILoggerFactory LoggerFactory { get; }
 
     internal LoadBalancingOptions Options => Volatile.Read(ref _options);
+
+    /// <summary>Builds the handler of health probes; null for the default.</summary>
+    internal Func<HttpMessageHandler>? ProbeHandlerFactory => _dependencies.ProbeHandlerFactory;
 
     internal PoolSnapshot Snapshot => _snapshot;
 
@@ -190,7 +199,7 @@ public sealed partial class ServicePool : IDisposable
             state = pipeline.Candidates[pipeline.PickUntried(ref context, avoid)];
         }
 
-        return new EndpointLease(state, TimeProvider, ServiceName);
+        return new EndpointLease(state, TimeProvider, Telemetry);
     }
 
     /// <summary>Stops watching sources, probing and housekeeping.</summary>
@@ -209,7 +218,7 @@ public sealed partial class ServicePool : IDisposable
         }
 
         _sources.Dispose();
-        LoadstoneMetrics.Unregister(this);
+        Telemetry.Instruments.Unregister(this);
     }
 
     /// <summary>
@@ -219,7 +228,7 @@ public sealed partial class ServicePool : IDisposable
     /// <returns><see langword="true"/> when applied.</returns>
     internal bool TryApplyOptions(LoadBalancingOptions options)
     {
-        var problems = new LoadBalancingOptionsValidator(_strategies).Problems(ServiceName, options);
+        var problems = new LoadBalancingOptionsValidator(_strategies).Problems(ServiceName, options, Sources(_dependencies));
         if (problems.Count > 0)
         {
             Log.OptionsRejected(_logger, ServiceName, string.Join(" ", problems));
@@ -229,16 +238,9 @@ public sealed partial class ServicePool : IDisposable
         lock (_gate)
         {
             var previous = _options;
-            options.EndpointSources.Clear();
-            foreach (var source in previous.EndpointSources)
-            {
-                options.EndpointSources.Add(source);
-            }
-
             // Bindings survive a reload that keeps the sticky settings, so sessions are not reshuffled; so does the
             // strategy's state (a round-robin position, say) when the strategy stays.
-            var sameStrategy = string.Equals(options.Strategy, previous.Strategy, StringComparison.OrdinalIgnoreCase)
-                && options.StrategyFactory == previous.StrategyFactory;
+            var sameStrategy = string.Equals(options.Strategy, previous.Strategy, StringComparison.OrdinalIgnoreCase);
             var sticky = SameStickiness(previous.StickySessions, options.StickySessions) ? _stages.Sticky : null;
             Volatile.Write(ref _options, options);
             _stages = CreateStages(options, sticky, sameStrategy ? _stages.Strategy : null);
@@ -365,7 +367,7 @@ public sealed partial class ServicePool : IDisposable
         _failOpen.Observe(after);
         if (!SameMembers(before.All, after.All))
         {
-            LoadstoneMetrics.MembershipChanges.Add(1, new KeyValuePair<string, object?>(LoadstoneMetrics.ServiceTag, ServiceName));
+            Telemetry.RecordMembershipChange();
             Log.MembershipChanged(_logger, ServiceName, after.MemberCount, after.All.Length - after.MemberCount, cause);
         }
     }
@@ -393,9 +395,9 @@ public sealed partial class ServicePool : IDisposable
 
     private PickStages CreateStages(LoadBalancingOptions options, StickySessionRouter? sticky, ILoadBalancingStrategy? strategy = null)
     {
-        strategy ??= _strategies.Create(options, new StrategyContext(ServiceName, Random, TimeProvider));
-        sticky ??= options.StickySessions.IsEnabled ? new StickySessionRouter(ServiceName, options.StickySessions, TimeProvider) : null;
-        return new PickStages(ServiceName, strategy, sticky, options.Zones, Random);
+        strategy ??= _strategies.Create(options, new StrategyContext(ServiceName, Random, TimeProvider), _dependencies.StrategyFactory);
+        sticky ??= options.StickySessions.IsEnabled ? new StickySessionRouter(Telemetry, options.StickySessions, TimeProvider) : null;
+        return new PickStages(Telemetry, strategy, sticky, options.Zones, Random);
     }
 
     private static bool SameStickiness(StickySessionOptions a, StickySessionOptions b) =>
@@ -407,9 +409,12 @@ public sealed partial class ServicePool : IDisposable
     private static bool SameMembers(EndpointState[] a, EndpointState[] b) =>
         a.AsSpan().SequenceEqual(b, ReferenceEqualityComparer.Instance);
 
-    private static void ThrowIfInvalid(string serviceName, LoadBalancingOptions options, StrategyCatalog strategies)
+    private static ServiceFacts Sources(ServicePoolDependencies dependencies) =>
+        new(dependencies.EndpointSources.Count > 0, dependencies.StrategyFactory is not null);
+
+    private static void ThrowIfInvalid(string serviceName, LoadBalancingOptions options, StrategyCatalog strategies, ServicePoolDependencies dependencies)
     {
-        var problems = new LoadBalancingOptionsValidator(strategies).Problems(serviceName, options);
+        var problems = new LoadBalancingOptionsValidator(strategies).Problems(serviceName, options, Sources(dependencies));
         if (problems.Count > 0)
         {
             throw new OptionsValidationException(serviceName, typeof(LoadBalancingOptions), problems);

@@ -11,15 +11,15 @@ namespace Loadstone;
 /// The pools of an application, one per logical service, found by service name. Owned by the container (or by
 /// the caller without one), so pool state outlives handler rotation and is shared by every client of a service.
 /// </summary>
-public sealed partial class ServicePoolRegistry : IDisposable
+public sealed class ServicePoolRegistry : IDisposable
 {
     private readonly Lock _gate = new();
     private readonly Func<string, ServicePool>? _create;
-    private readonly IOptionsFactory<LoadBalancingOptions>? _optionsFactory;
     private readonly IConfiguration? _configuration;
     private readonly IReadOnlyCollection<string> _registeredNames;
     private readonly ILogger _logger;
     private readonly IDisposable? _reloadSubscription;
+    private readonly IDisposable? _optionsSubscription;
     private volatile Dictionary<string, Entry> _entries;
     private bool _disposed;
     private int _version;
@@ -45,23 +45,24 @@ public sealed partial class ServicePoolRegistry : IDisposable
 
     internal ServicePoolRegistry(
         IEnumerable<LoadBalancedServiceRegistration> registrations,
-        IOptionsFactory<LoadBalancingOptions> optionsFactory,
-        StrategyCatalog strategies,
+        IOptionsMonitor<LoadBalancingOptions> options,
+        ServicePoolFactory pools,
         ILoggerFactory? loggerFactory,
-        TimeProvider? timeProvider,
         IConfiguration? configuration)
     {
-        _optionsFactory = optionsFactory;
         _configuration = configuration;
         _registeredNames = registrations.Select(r => r.ServiceName).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         _logger = (ILogger?)loggerFactory?.CreateLogger("Loadstone.ServicePoolRegistry") ?? NullLogger.Instance;
-        _create = name => new ServicePool(name, optionsFactory.Create(name), loggerFactory, strategies, timeProvider);
+        _create = pools.Create;
         _entries = new Dictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
         RefreshNames();
         if (configuration is not null)
         {
-            _reloadSubscription = ChangeToken.OnChange(configuration.GetReloadToken, OnConfigurationReloaded);
+            // New services in reloaded configuration become routable; reloaded options reach pools through the monitor.
+            _reloadSubscription = ChangeToken.OnChange(configuration.GetReloadToken, RefreshNames);
         }
+
+        _optionsSubscription = options.OnChange(OnOptionsChanged);
     }
 
     /// <summary>Changes whenever the set of service names changes, so handlers know to drop cached routes.</summary>
@@ -122,6 +123,7 @@ public sealed partial class ServicePoolRegistry : IDisposable
         }
 
         _reloadSubscription?.Dispose();
+        _optionsSubscription?.Dispose();
         foreach (var entry in _entries.Values.Where(e => e.IsCreated))
         {
             entry.Pool.Dispose();
@@ -171,26 +173,12 @@ public sealed partial class ServicePoolRegistry : IDisposable
         }
     }
 
-    private void OnConfigurationReloaded()
+    private void OnOptionsChanged(LoadBalancingOptions options, string? name)
     {
-        RefreshNames();
-        foreach (var entry in _entries.Values.Where(e => e.IsCreated))
+        if (name is not null && _entries.TryGetValue(name, out var entry) && entry.IsCreated
+            && entry.Pool.TryApplyOptions(options))
         {
-            try
-            {
-                if (entry.Pool.TryApplyOptions(_optionsFactory!.Create(entry.Pool.ServiceName)))
-                {
-                    entry.Service.RebuildRouting();
-                }
-            }
-            catch (OptionsValidationException ex)
-            {
-                Log.ReloadRejected(_logger, entry.Pool.ServiceName, string.Join(" ", ex.Failures));
-            }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException)
-            {
-                Log.ReloadRejected(_logger, entry.Pool.ServiceName, ex.Message);
-            }
+            entry.Service.RebuildRouting();
         }
     }
 
@@ -210,12 +198,6 @@ public sealed partial class ServicePoolRegistry : IDisposable
         public ServiceEntry Service => _service.Value;
 
         public ServicePool Pool => _service.Value.Pool;
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(10, LogLevel.Error, "Reloaded configuration of service '{Service}' was rejected; the current options are kept: {Problems}", EventName = "ReloadRejected")]
-        public static partial void ReloadRejected(ILogger logger, string service, string problems);
     }
 }
 

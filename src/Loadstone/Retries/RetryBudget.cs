@@ -11,6 +11,9 @@ internal sealed class RetryBudget(int percent, int minPerSecond, TimeProvider ti
 
     public void OnRequest() => Current().AddRequest();
 
+    /// <summary>Counts a request at a timestamp of the budget's clock already read (saves reading it again).</summary>
+    public void OnRequest(long timestamp) => Current(timestamp / timeProvider.TimestampFrequency).AddRequest();
+
     /// <summary>Takes one retry from the budget; false when it is spent.</summary>
     public bool TryWithdraw()
     {
@@ -37,9 +40,10 @@ internal sealed class RetryBudget(int percent, int minPerSecond, TimeProvider ti
 
     private long Second() => timeProvider.GetTimestamp() / timeProvider.TimestampFrequency;
 
-    private Bucket Current()
+    private Bucket Current() => Current(Second());
+
+    private Bucket Current(long second)
     {
-        var second = Second();
         var bucket = _buckets[second % WindowSeconds];
         bucket.Roll(second);
         return bucket;

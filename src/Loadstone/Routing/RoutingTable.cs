@@ -14,8 +14,11 @@ internal sealed class RoutingTable
     private readonly bool _needsHost;
     private readonly string[] _headerNames;
 
-    private RoutingTable(string[] pools, CompiledRule[] rules, bool needsHost, string[] headerNames)
+    private readonly PoolTelemetry? _telemetry;
+
+    private RoutingTable(string[] pools, CompiledRule[] rules, bool needsHost, string[] headerNames, PoolTelemetry? telemetry)
     {
+        _telemetry = telemetry;
         Pools = pools;
         _rules = rules;
         _needsHost = needsHost;
@@ -43,7 +46,9 @@ internal sealed class RoutingTable
     /// The table being replaced, if any: group-stickiness bindings of rules with the same name (or priority, when
     /// unnamed) and duration carry over, so a reload does not reshuffle sticky clients.
     /// </param>
-    public static RoutingTable Build(string defaultPool, IEnumerable<RoutingRule> rules, TimeProvider timeProvider, RoutingTable? previous = null)
+    /// <param name="telemetry">Where rule matches are counted; <see langword="null"/> for nowhere.</param>
+    public static RoutingTable Build(string defaultPool, IEnumerable<RoutingRule> rules, TimeProvider timeProvider, RoutingTable? previous = null,
+        PoolTelemetry? telemetry = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(defaultPool);
         ArgumentNullException.ThrowIfNull(rules);
@@ -88,7 +93,7 @@ internal sealed class RoutingTable
             compiled.Add(new CompiledRule(name, conditions, targets, cumulative, stickiness));
         }
 
-        var table = new RoutingTable([.. pools], [.. compiled], needsHost, [.. headerNames]);
+        var table = new RoutingTable([.. pools], [.. compiled], needsHost, [.. headerNames], telemetry);
         foreach (var rule in table._rules)
         {
             rule.PoolHashes = rule.Targets.Select(t => StableHash.Hash(table.Pools[t])).ToArray();
@@ -112,7 +117,7 @@ internal sealed class RoutingTable
             return 0;
         }
 
-        LoadstoneMetrics.RecordRuleMatch(Pools[0], _rules[rule].Name);
+        _telemetry?.RecordRuleMatch(_rules[rule].Name);
         return _rules[rule].Choose(random, keyHash);
     }
 

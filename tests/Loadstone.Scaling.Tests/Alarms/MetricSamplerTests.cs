@@ -18,9 +18,8 @@ public sealed class MetricSamplerTests
         var other = parts.AddInService(inServiceAt: TestClock.Start - TimeSpan.FromMinutes(5));
         var warming = parts.AddInService();
         var source = new DynamicEndpointSource("group", [warm.Endpoint!, other.Endpoint!, warming.Endpoint!]);
-        var options = new LoadBalancingOptions { TimeProvider = parts.Time, Strategy = LoadBalancingStrategies.RoundRobin };
-        options.EndpointSources.Add(source);
-        using var pool = new ServicePool("sampled", options);
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin };
+        using var pool = new ServicePool("sampled", options, new ServicePoolDependencies { TimeProvider = parts.Time, EndpointSources = [source] });
         await pool.InitializeAsync();
         parts.Context.Pool = new AttachedPool(pool, useBalancerHealth: false);
         var sampler = new MetricSampler(parts.Context);

@@ -9,9 +9,8 @@ public sealed class AttachedPoolTests
     {
         var time = TestClock.Create();
         var source = new DynamicEndpointSource("test", [s_a, s_b]);
-        var options = new LoadBalancingOptions { TimeProvider = time, Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.FromSeconds(30) };
-        options.EndpointSources.Add(source);
-        var pool = new ServicePool("attached", options);
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.FromSeconds(30) };
+        var pool = new ServicePool("attached", options, new ServicePoolDependencies { TimeProvider = time, EndpointSources = [source] });
         await pool.InitializeAsync();
         return (pool, source, time);
     }

@@ -9,14 +9,8 @@ public sealed class ScalingGroupDrainingTests
     private static async Task<(ScalingTestKit Kit, ServicePool Pool)> WithPoolAsync(TimeSpan deregistrationDelay)
     {
         var kit = new ScalingTestKit(o => { o.MinSize = 0; o.MaxSize = 4; o.DesiredCapacity = 2; });
-        var options = new LoadBalancingOptions
-        {
-            TimeProvider = kit.Time,
-            Strategy = LoadBalancingStrategies.RoundRobin,
-            DeregistrationDelay = deregistrationDelay,
-        };
-        options.EndpointSources.Add(kit.Group.EndpointSource);
-        var pool = new ServicePool("web", options);
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = deregistrationDelay };
+        var pool = new ServicePool("web", options, new ServicePoolDependencies { TimeProvider = kit.Time, EndpointSources = [kit.Group.EndpointSource] });
         await pool.InitializeAsync();
         kit.Group.AttachPool(pool);
         return (kit, pool);
@@ -112,9 +106,8 @@ public sealed class ScalingGroupDrainingTests
             o.LifecycleHooks.Add(new LifecycleHook { Name = "drain-cache", Transition = LifecycleTransition.Terminating });
         });
         using var _ = kit;
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.FromSeconds(30) };
-        options.EndpointSources.Add(kit.Group.EndpointSource);
-        using var pool = new ServicePool("web", options);
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.FromSeconds(30) };
+        using var pool = new ServicePool("web", options, new ServicePoolDependencies { TimeProvider = kit.Time, EndpointSources = [kit.Group.EndpointSource] });
         await pool.InitializeAsync();
         kit.Group.AttachPool(pool);
         var hooked = new List<string>();

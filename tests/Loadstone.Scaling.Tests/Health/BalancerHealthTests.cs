@@ -5,10 +5,9 @@ public sealed class BalancerHealthTests
     private static async Task<(ScalingTestKit Kit, ServicePool Pool)> WithPoolAsync(bool useBalancerHealth)
     {
         var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.HealthCheckGracePeriod = TimeSpan.FromSeconds(10); });
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
         options.HealthChecks.Passive.MaxEjectionPercent = 100;
-        options.EndpointSources.Add(kit.Group.EndpointSource);
-        var pool = new ServicePool("web", options);
+        var pool = new ServicePool("web", options, new ServicePoolDependencies { TimeProvider = kit.Time, EndpointSources = [kit.Group.EndpointSource] });
         await pool.InitializeAsync();
         kit.Group.AttachPool(pool, useBalancerHealth);
         return (kit, pool);

@@ -7,10 +7,10 @@ public sealed class SubsetInstanceLauncherTests
     private static List<LoadBalancedEndpoint> Fleet(int perZone, params string[] zones) =>
         [.. zones.SelectMany(z => Enumerable.Range(1, perZone).Select(n => new LoadBalancedEndpoint($"http://{z}-{n}.fleet.invalid:8080", z)))];
 
-    private static (ScalingGroup Group, SubsetInstanceLauncher Launcher, ManualTimeProvider Time) Group(DynamicEndpointSource fleet, string clientId, int size)
+    private static (ScalingGroup Group, SubsetInstanceLauncher Launcher, ManualTimeProvider Time) Group(DynamicEndpointSource fleet, int client, int clients, int size)
     {
         var time = new ManualTimeProvider();
-        var launcher = new SubsetInstanceLauncher(fleet, clientId);
+        var launcher = new SubsetInstanceLauncher(fleet, client, clients);
         var options = new ScalingGroupOptions { MinSize = size, MaxSize = 12, TimeProvider = time, DeregistrationDelay = TimeSpan.Zero, Random = new Random(3) };
         options.AvailabilityZones.Add("a");
         options.AvailabilityZones.Add("b");
@@ -27,8 +27,8 @@ public sealed class SubsetInstanceLauncherTests
     public void Launch_ThreeOfTwelve_OnePerZoneStablePerClient()
     {
         var fleet = new DynamicEndpointSource("fleet", Fleet(4, "a", "b", "c"));
-        var (g1, l1, _) = Group(fleet, "client-1", 3);
-        var (g2, l2, _) = Group(fleet, "client-1", 3);
+        var (g1, l1, _) = Group(fleet, 1, 4, 3);
+        var (g2, l2, _) = Group(fleet, 1, 4, 3);
         using var _1 = g1;
         using var _2 = g2;
         using var __1 = l1;
@@ -39,13 +39,13 @@ public sealed class SubsetInstanceLauncherTests
     }
 
     [Fact]
-    public void Launch_ManyClients_SpreadOverTheFleet()
+    public void Launch_ManyClients_EveryEndpointUsedByTheSameNumberWithinOne()
     {
         var fleet = new DynamicEndpointSource("fleet", Fleet(4, "a", "b", "c"));
         var used = new Dictionary<string, int>();
         for (var c = 0; c < 40; c++)
         {
-            var (group, launcher, _) = Group(fleet, $"client-{c}", 3);
+            var (group, launcher, _) = Group(fleet, c, 40, 3);
             foreach (var id in InService(group))
             {
                 used[id] = used.GetValueOrDefault(id) + 1;
@@ -55,9 +55,9 @@ public sealed class SubsetInstanceLauncherTests
             launcher.Dispose();
         }
 
-        // 40 clients × 3 = 120 picks over 12 endpoints: every endpoint used, none by more than a third of the clients.
+        // 40 clients × 3 = 120 picks over 12 endpoints: 10 each, within one.
         Assert.Equal(12, used.Count);
-        Assert.True(used.Values.Max() <= 20, string.Join(", ", used));
+        Assert.All(used.Values, n => Assert.InRange(n, 9, 11));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class SubsetInstanceLauncherTests
     {
         var endpoints = Fleet(4, "a", "b", "c");
         var fleet = new DynamicEndpointSource("fleet", endpoints);
-        var (group, launcher, time) = Group(fleet, "client-1", 3);
+        var (group, launcher, time) = Group(fleet, 1, 4, 3);
         using var _ = group;
         using var __ = launcher;
         var gone = group.Instances.Single(i => i.Zone == "b").Endpoint!;
@@ -83,11 +83,29 @@ public sealed class SubsetInstanceLauncherTests
     public void Launch_ZoneExhausted_FailsWithReason()
     {
         var fleet = new DynamicEndpointSource("fleet", Fleet(1, "a", "b", "c"));
-        var (group, launcher, _) = Group(fleet, "client-1", 3);
+        var (group, launcher, _) = Group(fleet, 1, 4, 3);
         using var _ = group;
         using var __ = launcher;
         group.SetDesiredCapacity(4);
         var failed = Assert.Single(group.Activities, a => a.Status == ScalingActivityStatus.Failed);
         Assert.Contains("has no unused endpoint in zone 'a' (3 of 3 active)", failed.StatusMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Launch_WithoutZones_TakesTheClientsDeterministicSubsetInOrder()
+    {
+        var endpoints = Fleet(20, "a", "b");
+        using var launcher = new SubsetInstanceLauncher(new DynamicEndpointSource("fleet", endpoints), 3, 8);
+        var preferences = SubsetPreferences.Build(endpoints);
+        var start = preferences.StartOf(new PeerCoordinate(3, 8));
+        var expected = Enumerable.Range(0, 5).Select(k => preferences[(start + k) % preferences.Count].Id).ToArray();
+
+        var launched = new List<string>();
+        for (var k = 0; k < 5; k++)
+        {
+            launched.Add((await launcher.LaunchAsync(null, CancellationToken.None)).Id);
+        }
+
+        Assert.Equal(expected, launched);
     }
 }

@@ -22,9 +22,8 @@ public sealed class TargetTrackingSimulationTests(ITestOutputHelper output)
             o.ReconcileInterval = step;
             o.Policies.Add(new TargetTrackingScalingPolicy { Name = "inflight", Metric = ScalingMetric.AverageInFlightRequests, TargetValue = target });
         });
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
-        options.EndpointSources.Add(kit.Group.EndpointSource);
-        using var pool = new ServicePool("web", options);
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
+        using var pool = new ServicePool("web", options, new ServicePoolDependencies { TimeProvider = kit.Time, EndpointSources = [kit.Group.EndpointSource] });
         await pool.InitializeAsync();
         kit.Group.AttachPool(pool);
 

@@ -11,9 +11,8 @@ public sealed class TargetTrackingTests
             o.DesiredCapacity = 2;
             configure(o);
         });
-        var options = new LoadBalancingOptions { TimeProvider = kit.Time, Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
-        options.EndpointSources.Add(kit.Group.EndpointSource);
-        var pool = new ServicePool("web", options);
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin, DeregistrationDelay = TimeSpan.Zero };
+        var pool = new ServicePool("web", options, new ServicePoolDependencies { TimeProvider = kit.Time, EndpointSources = [kit.Group.EndpointSource] });
         await pool.InitializeAsync();
         kit.Group.AttachPool(pool);
         return (kit, pool);

@@ -6,8 +6,25 @@ public sealed class MaglevTableTests
 
     private static string[] Ids(int n) => Enumerable.Range(0, n).Select(i => $"http://10.0.{i / 250}.{i % 250}:8080").ToArray();
 
-    private static ulong[] Keys(int count, int salt = 0) =>
-        Enumerable.Range(0, count).Select(i => StableHash.Hash($"user-{salt}-{i}")).ToArray();
+    private static readonly Lazy<ulong[]> MillionKeys = new(() => Keys(1_000_000));
+
+    private static ulong[] Keys(int count, int salt = 0)
+    {
+        // The hashes of "user-{salt}-{i}", without allocating a string per key.
+        var keys = new ulong[count];
+        Span<char> buffer = stackalloc char[32];
+        "user-".AsSpan().CopyTo(buffer);
+        salt.TryFormat(buffer[5..], out var written);
+        var prefix = 5 + written;
+        buffer[prefix++] = '-';
+        for (var i = 0; i < count; i++)
+        {
+            i.TryFormat(buffer[prefix..], out written);
+            keys[i] = StableHash.Hash(buffer[..(prefix + written)]);
+        }
+
+        return keys;
+    }
 
     [Theory]
     [InlineData(1, 65_537)]
@@ -35,51 +52,61 @@ public sealed class MaglevTableTests
         Assert.All(owned, o => Assert.InRange(o, fair * 0.99, fair * 1.01));
     }
 
+    // 10,000 endpoints (1.2 × 1/N) is measured by the fleet simulator's maglev scenario (docs/stickiness.md): three
+    // builds of a 1,048,583-slot table take seconds in a debug build.
     [Theory]
     [InlineData(5)]
     [InlineData(10)]
     [InlineData(50)]
     [InlineData(100)]
-    public void Lookup_OneOfNRemoved_MovesAtMost2Point5OverNOfKeys(int n)
+    [InlineData(1000)]
+    public void Lookup_OneOfNRemoved_MovesAtMostTwiceOneOverNOfAMillionKeysAndAllComeBack(int n)
     {
         var ids = Ids(n);
         var before = MaglevTable.Build(ids);
         var removed = n / 2;
         var remaining = ids.Where((_, i) => i != removed).ToArray();
         var after = MaglevTable.Build(remaining);
-        var keys = Keys(KeyCount);
+        var again = MaglevTable.Build(ids);
+        var keys = MillionKeys.Value;
 
         var moved = 0;
         var onRemoved = 0;
+        var returned = 0;
         foreach (var key in keys)
         {
             var was = ids[before.Lookup(key)];
-            var now = remaining[after.Lookup(key)];
-            moved += was == now ? 0 : 1;
+            moved += was == remaining[after.Lookup(key)] ? 0 : 1;
             onRemoved += was == ids[removed] ? 1 : 0;
+            returned += was == ids[again.Lookup(key)] ? 1 : 0;
         }
 
-        var fraction = moved / (double)KeyCount;
-        Assert.True(fraction <= 2.5 / n, $"{fraction:P2} of keys moved with N={n}; the bound is {2.5 / n:P2}.");
+        // A table size that followed N exactly would remap every key.
+        Assert.Equal(before.TableSize, after.TableSize);
+        var fraction = moved / (double)keys.Length;
+        Assert.True(fraction <= 2.0 / n, $"{fraction:P3} of keys moved with N={n}; the bound is 2/N = {2.0 / n:P3}.");
 
         // Every key of the removed endpoint must move: the movement can never be below its share.
         Assert.True(moved >= onRemoved);
-        Assert.InRange(onRemoved / (double)KeyCount, 0.9 / n, 1.1 / n);
+        Assert.InRange(onRemoved / (double)keys.Length, 0.8 / n, 1.2 / n);
+
+        // The endpoint comes back: a fresh table maps every key where it was.
+        Assert.Equal(keys.Length, returned);
     }
 
     [Fact]
-    public void Lookup_OneOfAThousandRemoved_KeepsTheTableSizeAndMovesUnderOnePercent()
+    public void Build_TenThousandEndpoints_EveryEndpointOwnsBetween084And111OfItsShare()
     {
-        // A table size that followed N exactly would remap every key here.
-        var ids = Ids(1000);
-        var before = MaglevTable.Build(ids);
-        var remaining = ids[1..];
-        var after = MaglevTable.Build(remaining);
+        var table = MaglevTable.Build(Ids(10_000));
+        var owned = new int[table.Count];
+        for (var slot = 0UL; slot < (ulong)table.TableSize; slot++)
+        {
+            owned[table.Lookup(slot)]++;
+        }
 
-        var moved = Keys(KeyCount).Count(k => ids[before.Lookup(k)] != remaining[after.Lookup(k)]) / (double)KeyCount;
-
-        Assert.Equal(before.TableSize, after.TableSize);
-        Assert.InRange(moved, 0.0009, 0.01);
+        var share = table.TableSize / (double)table.Count;
+        Assert.InRange(owned.Min() / share, 0.84, 1.0);
+        Assert.InRange(owned.Max(), share, Math.Ceiling(MaglevTable.SlotCapFactor * share));
     }
 
     [Fact]
@@ -200,5 +227,7 @@ public sealed class MaglevTableTests
     private readonly struct ArrayLoads(int[] loads) : IEndpointLoads
     {
         public int this[int index] => loads[index];
+
+        public int Total => loads.Sum();
     }
 }

@@ -79,7 +79,9 @@ public sealed class StickyKeyExtractorTests
     [InlineData(StickyKeySource.None)]
     public void TryGetKeyHash_RequestWithoutKey_HasNone(StickyKeySource source)
     {
-        var options = new StickySessionOptions { KeySource = source, KeyName = "k", KeySelector = _ => null };
+        var options = new StickySessionOptions().KeyFrom(_ => null); // the selector finds no key either
+        options.KeySource = source;
+        options.KeyName = "k";
         var request = new HttpRequestMessage(HttpMethod.Get, "http://catalog/items?other=1");
         request.Headers.Add("Cookie", "other=1");
 

@@ -19,9 +19,8 @@ public sealed class StickySessionEndToEndTests
     {
         await using var backends = await BackendSet.StartAsync(6);
         await using var provider = EndToEndKit.Build(new Dictionary<string, string?>(), services =>
-            services.AddLoadBalancedHttpClient("sticky-code-e2e", o =>
+            services.AddSeededLoadBalancedHttpClient("sticky-code-e2e", seed: 3, o =>
             {
-                o.Random = new Random(3);
                 o.Strategy = LoadBalancingStrategies.RoundRobin;
                 o.StickySessions.KeyFromHeader(UserHeader);
                 foreach (var backend in backends.All)
@@ -70,7 +69,7 @@ public sealed class StickySessionEndToEndTests
         var logs = new CapturingLoggerProvider();
         using var metrics = new MetricCollector(Service);
         await using var provider = EndToEndKit.Build(source, logs, services =>
-            services.AddLoadBalancedHttpClient(Service, o => o.Random = new Random(11)));
+            services.AddSeededLoadBalancedHttpClient(Service, seed: 11));
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
         var keys = EndToEndKit.Keys(40);
 
@@ -168,7 +167,7 @@ public sealed class StickySessionEndToEndTests
         data[$"LoadBalancing:Services:{Service}:Zones:Mode"] = "Affinity";
         data[$"LoadBalancing:Services:{Service}:Zones:LocalZone"] = "a";
         using var metrics = new MetricCollector(Service);
-        await using var provider = EndToEndKit.Build(data, services => services.AddLoadBalancedHttpClient(Service, o => o.Random = new Random(4)));
+        await using var provider = EndToEndKit.Build(data, services => services.AddSeededLoadBalancedHttpClient(Service, seed: 4));
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
         var inZoneB = backends.All.Where((_, i) => zones[i] == "b").Select(b => b.Name).ToHashSet();
 
@@ -289,7 +288,7 @@ public sealed class MetricsAllocationEndToEndTests
         listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref recorded, value));
         listener.Start();
 
-        var options = new LoadBalancingOptions { Random = new Random(1), Strategy = LoadBalancingStrategies.Random };
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.Random };
         string[] zones = ["a", "a", "b", "b", "b", "b"];
         for (var i = 0; i < zones.Length; i++)
         {
@@ -303,7 +302,7 @@ public sealed class MetricsAllocationEndToEndTests
         rule.Match.Headers.Add(new HeaderMatch { Name = "X-Beta", Values = { "true" } });
         rule.Forward.Pool = "catalog-beta";
         options.Routes.Add(rule);
-        using var pool = new ServicePool("alloc-e2e", options);
+        using var pool = new ServicePool("alloc-e2e", options, new ServicePoolDependencies { Random = new Random(1) });
         using var keyed = new HttpRequestMessage(HttpMethod.Get, "http://alloc-e2e/items");
         keyed.Headers.Add("X-User-Id", "secret-key-0123456789abcdef0123456789");
         using var unkeyed = new HttpRequestMessage(HttpMethod.Get, "http://alloc-e2e/items");

@@ -8,8 +8,6 @@ public sealed class StickySessionIntegrationTests
         var sticky = new StickySessionOptions().KeyFromHeader("X-User-Id");
         var options = new LoadBalancingOptions
         {
-            Random = new Random(1),
-            TimeProvider = time,
             Strategy = LoadBalancingStrategies.RoundRobin,
             StickySessions = sticky,
         };
@@ -18,7 +16,7 @@ public sealed class StickySessionIntegrationTests
             options.Endpoints.Add(backend.Address.ToString());
         }
 
-        return new ServicePool("catalog", options);
+        return new ServicePool("catalog", options, new ServicePoolDependencies { TimeProvider = time, Random = new Random(1) });
     }
 
     private static async Task<string> GetAsync(HttpClient client, string? user)

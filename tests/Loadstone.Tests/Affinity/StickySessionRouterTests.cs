@@ -10,7 +10,7 @@ public sealed class StickySessionRouterTests
     {
         var options = new StickySessionOptions().KeyFromHeader("X-User-Id");
         configure?.Invoke(options);
-        return new StickySessionRouter("catalog", options, _time);
+        return new StickySessionRouter(new PoolTelemetry("catalog", LoadstoneInstruments.For(null)), options, _time);
     }
 
     private static HttpRequestMessage Request(string? user)

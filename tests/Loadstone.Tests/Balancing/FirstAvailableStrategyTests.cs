@@ -32,9 +32,11 @@ public sealed class FirstAvailableStrategyTests
     public async Task Acquire_CodeEndpointAndSourceEndpoint_CodeEndpointFirst()
     {
         var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.FirstAvailable };
-        options.EndpointSources.Add(EndpointSource.Static(new LoadBalancedEndpoint(Picks.Address(1))));
         options.Endpoints.Add(Picks.Address(0));
-        using var pool = new ServicePool("svc", options);
+        using var pool = new ServicePool("svc", options, new ServicePoolDependencies
+        {
+            EndpointSources = [EndpointSource.Static(new LoadBalancedEndpoint(Picks.Address(1)))],
+        });
         await pool.InitializeAsync();
         Assert.Equal([Picks.Address(0), Picks.Address(1)], pool.Endpoints.Select(e => e.Endpoint.BaseAddress));
 

@@ -23,14 +23,14 @@ public sealed class PeakEwmaStrategyTests
         // A refused connection fails in no time; counted at its raw latency it would look like the best endpoint.
         // Outlier detection off, so only the latency penalty can keep traffic away from the failing endpoint.
         var time = new ManualTimeProvider();
-        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.PeakEwma, Random = new Random(1), TimeProvider = time };
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.PeakEwma };
         options.HealthChecks.Passive.Enabled = false;
         for (var e = 0; e < 3; e++)
         {
             options.Endpoints.Add(Picks.Address(e));
         }
 
-        using var pool = new ServicePool("svc", options);
+        using var pool = new ServicePool("svc", options, new ServicePoolDependencies { TimeProvider = time, Random = new Random(1) });
         var counts = new int[3];
         for (var i = 0; i < 600; i++)
         {
@@ -113,11 +113,10 @@ public sealed class PeakEwmaStrategyTests
         var options = new LoadBalancingOptions
         {
             Strategy = LoadBalancingStrategies.PeakEwma,
-            TimeProvider = time,
             InitialLatency = TimeSpan.FromMilliseconds(250),
         };
         options.Endpoints.Add(Picks.Address(0));
-        using var pool = new ServicePool("svc", options);
+        using var pool = new ServicePool("svc", options, new ServicePoolDependencies { TimeProvider = time });
 
         Assert.Equal(TimeSpan.FromMilliseconds(250), pool.Endpoints[0].Latency);
     }
@@ -181,16 +180,14 @@ public sealed class PeakEwmaStrategyTests
         var options = new LoadBalancingOptions
         {
             Strategy = LoadBalancingStrategies.PeakEwma,
-            TimeProvider = time,
             LatencyDecayTime = decay,
-            Random = new Random(1),
         };
         for (var i = 0; i < endpoints; i++)
         {
             options.Endpoints.Add(Picks.Address(i));
         }
 
-        return new ServicePool("svc", options);
+        return new ServicePool("svc", options, new ServicePoolDependencies { TimeProvider = time, Random = new Random(1) });
     }
 
     private static void Observe(ServicePool pool, ManualTimeProvider time, TimeSpan latency)

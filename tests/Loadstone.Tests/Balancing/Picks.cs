@@ -9,18 +9,17 @@ internal static class Picks
 
     public static ServicePool Pool(string strategy, int seed, TimeProvider? time, params int[] weights)
     {
-        var options = new LoadBalancingOptions
-        {
-            Strategy = strategy,
-            Random = new Random(seed),
-            TimeProvider = time,
-        };
+        var options = new LoadBalancingOptions { Strategy = strategy };
         for (var i = 0; i < weights.Length; i++)
         {
             options.Endpoints.Add(Address(i), weight: weights[i]);
         }
 
-        return new ServicePool("svc", options);
+        return new ServicePool("svc", options, new ServicePoolDependencies
+        {
+            TimeProvider = time ?? TimeProvider.System,
+            Random = new Random(seed),
+        });
     }
 
     public static string Address(int index) => $"http://10.0.0.{index + 1}:8080";

@@ -57,9 +57,12 @@ public sealed class StrategySelectionTests
         var random = new Random(1);
         var time = new ManualTimeProvider();
         StrategyContext? seen = null;
-        var options = new LoadBalancingOptions
+        var options = new LoadBalancingOptions { Strategy = "NotABuiltIn" };
+        options.Endpoints.Add(Picks.Address(0));
+        options.Endpoints.Add(Picks.Address(1), weight: 0);
+        options.Endpoints.Add(Picks.Address(2));
+        using var pool = new ServicePool("svc", options, new ServicePoolDependencies
         {
-            Strategy = "NotABuiltIn",
             Random = random,
             TimeProvider = time,
             StrategyFactory = context =>
@@ -67,11 +70,7 @@ public sealed class StrategySelectionTests
                 seen = context;
                 return new LastStrategy();
             },
-        };
-        options.Endpoints.Add(Picks.Address(0));
-        options.Endpoints.Add(Picks.Address(1), weight: 0);
-        options.Endpoints.Add(Picks.Address(2));
-        using var pool = new ServicePool("svc", options);
+        });
 
         var counts = Picks.Count(pool, 50);
 
@@ -84,11 +83,11 @@ public sealed class StrategySelectionTests
     public void Acquire_CustomStrategy_PrepareRunsOncePerCandidateSetWithoutWeightZero()
     {
         var strategy = new LastStrategy();
-        var options = new LoadBalancingOptions { StrategyFactory = _ => strategy };
+        var options = new LoadBalancingOptions();
         options.Endpoints.Add(Picks.Address(0), weight: 3);
         options.Endpoints.Add(Picks.Address(1), weight: 0);
         options.Endpoints.Add(Picks.Address(2), weight: 5);
-        using var pool = new ServicePool("svc", options);
+        using var pool = new ServicePool("svc", options, new ServicePoolDependencies { StrategyFactory = _ => strategy });
 
         Picks.Count(pool, 100);
 
@@ -109,11 +108,11 @@ public sealed class StrategySelectionTests
     [InlineData(int.MaxValue)]
     public void Acquire_StrategyReturnsOutOfRangeIndex_ThrowsNamingTheStrategy(int index)
     {
-        var options = new LoadBalancingOptions { StrategyFactory = _ => new FixedStrategy(index) };
+        var options = new LoadBalancingOptions();
         options.Endpoints.Add(Picks.Address(0));
         options.Endpoints.Add(Picks.Address(1));
         options.Endpoints.Add(Picks.Address(2));
-        using var pool = new ServicePool("svc", options);
+        using var pool = new ServicePool("svc", options, new ServicePoolDependencies { StrategyFactory = _ => new FixedStrategy(index) });
 
         var ex = Assert.Throws<InvalidOperationException>(() => pool.Acquire());
 
@@ -124,12 +123,12 @@ public sealed class StrategySelectionTests
     [Fact]
     public void Constructor_StrategyFactoryReturnsNull_ThrowsNamingTheService()
     {
-        var options = new LoadBalancingOptions { StrategyFactory = _ => null! };
+        var options = new LoadBalancingOptions();
         options.Endpoints.Add(Picks.Address(0));
 
-        var ex = Assert.Throws<InvalidOperationException>(() => new ServicePool("svc", options));
+        var ex = Assert.Throws<InvalidOperationException>(() => new ServicePool("svc", options, new ServicePoolDependencies { StrategyFactory = _ => null! }));
 
-        Assert.Equal("The StrategyFactory of service 'svc' returned null.", ex.Message);
+        Assert.Equal("The strategy factory of service 'svc' returned null.", ex.Message);
     }
 
     private sealed class LastStrategy : ILoadBalancingStrategy

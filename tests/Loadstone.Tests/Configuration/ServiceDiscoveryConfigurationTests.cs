@@ -146,7 +146,7 @@ public sealed class ServiceDiscoveryConfigurationTests
         var options = new LoadBalancingOptions();
         new LoadBalancingConfiguration(configuration).Configure("catalog", options);
 
-        var problems = new LoadBalancingOptionsValidator(StrategyCatalog.BuiltInOnly).Problems("catalog", options);
+        var problems = new LoadBalancingOptionsValidator(StrategyCatalog.BuiltInOnly).Problems("catalog", options, default);
 
         Assert.Equal(["Service 'catalog' lists endpoint 'http://10.0.0.1:8080' more than once."], problems);
     }

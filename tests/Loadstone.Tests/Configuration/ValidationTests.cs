@@ -57,9 +57,8 @@ public sealed class ValidationTests
     {
         var options = Valid();
         options.Strategy = "Whatever";
-        options.StrategyFactory = _ => new RoundRobinStrategy();
 
-        using var pool = new ServicePool("catalog", options);
+        using var pool = new ServicePool("catalog", options, new ServicePoolDependencies { StrategyFactory = _ => new RoundRobinStrategy() });
 
         Assert.Equal(LoadBalancingStrategies.RoundRobin, pool.StrategyName);
     }
@@ -130,10 +129,10 @@ public sealed class ValidationTests
     [Fact]
     public void ServicePool_NoEndpointsButASource_Accepted()
     {
-        var options = new LoadBalancingOptions();
-        options.EndpointSources.Add(new DynamicEndpointSource("registry"));
-
-        using var pool = new ServicePool("catalog", options);
+        using var pool = new ServicePool("catalog", new LoadBalancingOptions(), new ServicePoolDependencies
+        {
+            EndpointSources = [new DynamicEndpointSource("registry")],
+        });
 
         Assert.Empty(pool.Endpoints);
     }

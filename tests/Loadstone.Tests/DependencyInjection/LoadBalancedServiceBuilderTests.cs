@@ -1,11 +1,16 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Loadstone.Tests.Health;
 using Loadstone.Tests.Http;
 using Microsoft.Extensions.Options;
 
 namespace Loadstone.Tests.DependencyInjection;
 
-/// <summary>Endpoint sources registered in code on a service's builder, and created from configuration by discovery providers.</summary>
+/// <summary>
+/// What a service's builder adds besides options: endpoint sources registered in code or created from configuration by
+/// discovery providers, a strategy built in code, a random source and a probe handler; and the container's clock.
+/// </summary>
 public sealed class LoadBalancedServiceBuilderTests : IClassFixture<ThreeBackendsFixture>
 {
     private readonly BackendSet _backends;
@@ -95,6 +100,79 @@ public sealed class LoadBalancedServiceBuilderTests : IClassFixture<ThreeBackend
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptionsMonitor<LoadBalancingOptions>>().Get("catalog"));
         Assert.Contains("LoadBalancing:Services:catalog:Discovery:List:Addresses is missing", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UseStrategy_WithUseRandomAndAContainerClock_ThePoolPicksWithItAndItsContextHasBoth()
+    {
+        var time = new ManualTimeProvider();
+        var random = new Random(3);
+        StrategyContext? seen = null;
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddLoadBalancedService("catalog", o =>
+            {
+                o.Strategy = "NotRegistered"; // not validated: the strategy is built in code
+                foreach (var backend in _backends.All)
+                {
+                    o.Endpoints.Add(backend.Address.ToString());
+                }
+            })
+            .UseRandom(random)
+            .UseStrategy(context =>
+            {
+                seen = context;
+                return new LastStrategy();
+            });
+        services.AddLoadBalancedHttpClient("catalog");
+        await using var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IOptionsMonitor<LoadBalancingOptions>>().Get("catalog");
+
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
+        Assert.Equal("b2", await client.GetStringAsync("/items"));
+        Assert.Equal("b2", await client.GetStringAsync("/items"));
+
+        var pool = provider.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
+        Assert.Equal("Last", pool.StrategyName);
+        Assert.Same(time, pool.TimeProvider);
+        Assert.Equal(new StrategyContext("catalog", random, time), seen);
+    }
+
+    [Fact]
+    public async Task UseProbeHandler_ActiveChecks_ProbesGoThroughTheHandlerItBuilds()
+    {
+        var time = new ManualTimeProvider();
+        var handlers = new ConcurrentQueue<ProbeGate>();
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(time);
+        services.AddLoadBalancedService("catalog", o =>
+            {
+                o.Endpoints.Add(_backends[0].Address.ToString());
+                o.HealthChecks.Active.Enabled = true;
+                o.HealthChecks.Active.Jitter = 0;
+            })
+            .UseProbeHandler(_ =>
+            {
+                var handler = new ProbeGate();
+                handlers.Enqueue(handler);
+                return handler;
+            });
+        await using var provider = services.BuildServiceProvider();
+        var pool = provider.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
+        await pool.InitializeAsync();
+
+        time.Advance(TimeSpan.Zero);
+
+        HealthKit.WaitFor(() => pool.Endpoints[0].Health == EndpointHealth.Healthy, "the first probe's answer");
+        Assert.Equal(1, Assert.Single(handlers).Started);
+        Assert.Equal(1, _backends[0].RequestCount);
+    }
+
+    private sealed class LastStrategy : ILoadBalancingStrategy
+    {
+        public string Name => "Last";
+
+        public int Pick(CandidateSet candidates, HttpRequestMessage? request) => candidates.Count - 1;
     }
 
     /// <summary>A provider reading <c>Discovery:List:Addresses</c>, a semicolon-separated list.</summary>

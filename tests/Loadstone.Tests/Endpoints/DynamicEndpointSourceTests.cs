@@ -135,8 +135,7 @@ public sealed class DynamicEndpointSourceTests
         var source = new ScriptedSource([A]) { Fail = new InvalidOperationException("registry down") };
         var options = new LoadBalancingOptions();
         options.Endpoints.Add(B);
-        options.EndpointSources.Add(source);
-        using var pool = new ServicePool("svc", options, logs);
+        using var pool = new ServicePool("svc", options, new ServicePoolDependencies { EndpointSources = [source], LoggerFactory = logs });
 
         await pool.InitializeAsync().WaitAsync(Wait);
 
@@ -214,9 +213,13 @@ public sealed class DynamicEndpointSourceTests
     private static ServicePool Pool(IEndpointSource source, string strategy = LoadBalancingStrategies.RoundRobin,
         RecordingLoggerFactory? logs = null, TimeProvider? time = null)
     {
-        var options = new LoadBalancingOptions { Strategy = strategy, Random = new Random(1), TimeProvider = time };
-        options.EndpointSources.Add(source);
-        return new ServicePool("svc", options, logs);
+        return new ServicePool("svc", new LoadBalancingOptions { Strategy = strategy }, new ServicePoolDependencies
+        {
+            TimeProvider = time ?? TimeProvider.System,
+            Random = new Random(1),
+            EndpointSources = [source],
+            LoggerFactory = logs,
+        });
     }
 
     private static LoadBalancedEndpoint[] Members(ServicePool pool) => pool.Endpoints.Select(e => e.Endpoint).ToArray();

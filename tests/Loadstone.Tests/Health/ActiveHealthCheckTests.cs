@@ -12,9 +12,9 @@ public sealed class ActiveHealthCheckTests
     {
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup);
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         Assert.Equal((EndpointHealth.Initial, EndpointHealthReason.InitialHealthChecking), (Status(pool, 0).Health, Status(pool, 0).Reason));
@@ -31,9 +31,9 @@ public sealed class ActiveHealthCheckTests
     {
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options, a => a.UnhealthyThreshold = 3);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup, a => a.UnhealthyThreshold = 3);
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         var state = pool.Endpoints[0];
         time.Advance(TimeSpan.Zero);
@@ -59,9 +59,9 @@ public sealed class ActiveHealthCheckTests
     {
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        var active = EnableActive(options, a => a.UnhealthyThreshold = 1);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        var active = EnableActive(setup, a => a.UnhealthyThreshold = 1);
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         time.Advance(TimeSpan.Zero);
         WaitFor(() => Status(pool, 0).Health == EndpointHealth.Healthy, "healthy");
@@ -80,9 +80,9 @@ public sealed class ActiveHealthCheckTests
     public async Task Probe_ClosedPort_InitialUntilThresholdThenUnhealthyWithConnectionFailure()
     {
         var time = new ManualTimeProvider();
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, $"http://127.0.0.1:{ClosedPort()}");
-        EnableActive(options, a => a.UnhealthyThreshold = 2);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, $"http://127.0.0.1:{ClosedPort()}");
+        EnableActive(setup, a => a.UnhealthyThreshold = 2);
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         var state = pool.Endpoints[0];
 
@@ -100,9 +100,9 @@ public sealed class ActiveHealthCheckTests
     {
         var time = new ManualTimeProvider();
         var backend = await TestBackend.StartAsync("a");
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options, a => a.UnhealthyThreshold = 1);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup, a => a.UnhealthyThreshold = 1);
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         time.Advance(TimeSpan.Zero);
         WaitFor(() => Status(pool, 0).Health == EndpointHealth.Healthy, "healthy");
@@ -120,9 +120,9 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
         backend.StatusCode = 503;
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options, a => (a.UnhealthyThreshold, a.HealthyThreshold) = (1, 3));
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup, a => (a.UnhealthyThreshold, a.HealthyThreshold) = (1, 3));
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         var state = pool.Endpoints[0];
         time.Advance(TimeSpan.Zero);
@@ -148,9 +148,9 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
         backend.StatusCode = 500;
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options, a => (a.UnhealthyThreshold, a.HealthyThreshold) = (1, 2));
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup, a => (a.UnhealthyThreshold, a.HealthyThreshold) = (1, 2));
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         var state = pool.Endpoints[0];
         time.Advance(TimeSpan.Zero);
@@ -184,9 +184,9 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
         backend.StatusCode = status;
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options, a => (a.Matcher, a.UnhealthyThreshold) = (matcher, 1));
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup, a => (a.Matcher, a.UnhealthyThreshold) = (matcher, 1));
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.Zero);
@@ -202,9 +202,9 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var traffic = await TestBackend.StartAsync("traffic");
         await using var health = await TestBackend.StartAsync("health");
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, traffic.Address.ToString());
-        EnableActive(options, a => (a.Path, a.Port) = ("/healthz?deep=1", health.Port));
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, traffic.Address.ToString());
+        EnableActive(setup, a => (a.Path, a.Port) = ("/healthz?deep=1", health.Port));
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.Zero);
@@ -219,9 +219,9 @@ public sealed class ActiveHealthCheckTests
     {
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, new Uri(backend.Address, "/api").ToString());
-        EnableActive(options, a => a.Path = "/health");
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, new Uri(backend.Address, "/api").ToString());
+        EnableActive(setup, a => a.Path = "/health");
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.Zero);
@@ -235,9 +235,9 @@ public sealed class ActiveHealthCheckTests
     {
         var time = new ManualTimeProvider();
         await using var backend = await UserAgentBackend.StartAsync();
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup);
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.Zero);
@@ -260,9 +260,9 @@ public sealed class ActiveHealthCheckTests
             context.Response.Headers.Location = elsewhere.Address.ToString();
             return Task.CompletedTask;
         });
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, redirecting.Address.ToString());
-        EnableActive(options, a => (a.Matcher, a.UnhealthyThreshold) = (matcher, 1));
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, redirecting.Address.ToString());
+        EnableActive(setup, a => (a.Matcher, a.UnhealthyThreshold) = (matcher, 1));
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.Zero);
@@ -279,9 +279,10 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
         var gate = new ProbeGate(holding: true);
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options, a => a.HandlerFactory = () => gate);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup);
+        setup.ProbeHandler = () => gate;
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.Zero);
@@ -308,9 +309,10 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
         var gate = new ProbeGate();
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options, a => (a.Jitter, a.HandlerFactory) = (0.5, () => gate));
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup, a => a.Jitter = 0.5);
+        setup.ProbeHandler = () => gate;
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.Zero);
@@ -335,13 +337,15 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
         var lazyGate = new ProbeGate();
-        var lazyOptions = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(lazyOptions, a => a.HandlerFactory = () => lazyGate);
+        var lazySetup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(lazySetup);
+        lazySetup.ProbeHandler = () => lazyGate;
         var eagerGate = new ProbeGate();
-        var eagerOptions = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(eagerOptions, a => (a.HandlerFactory, a.StartEagerly) = (() => eagerGate, true));
-        using var lazy = new ServicePool("catalog", lazyOptions);
-        using var eager = new ServicePool("catalog", eagerOptions);
+        var eagerSetup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(eagerSetup, a => a.StartEagerly = true);
+        eagerSetup.ProbeHandler = () => eagerGate;
+        using var lazy = lazySetup.Create("catalog");
+        using var eager = eagerSetup.Create("catalog");
 
         time.Advance(Interval);
 
@@ -359,9 +363,10 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
         var gate = new ProbeGate();
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options, a => a.HandlerFactory = () => gate);
-        var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup);
+        setup.ProbeHandler = () => gate;
+        var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         time.Advance(TimeSpan.Zero);
         WaitFor(() => Status(pool, 0).Health == EndpointHealth.Healthy, "healthy");
@@ -385,9 +390,9 @@ public sealed class ActiveHealthCheckTests
         await using var sick = await TestBackend.StartAsync("sick");
         await using var well = await TestBackend.StartAsync("well");
         sick.StatusCode = 500;
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, sick.Address.ToString(), well.Address.ToString());
-        EnableActive(options, a => a.UnhealthyThreshold = 1);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, sick.Address.ToString(), well.Address.ToString());
+        EnableActive(setup, a => a.UnhealthyThreshold = 1);
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         time.Advance(TimeSpan.Zero);
         WaitFor(() => Status(pool, 0).Health == EndpointHealth.Unhealthy && Status(pool, 1).Health == EndpointHealth.Healthy, "one sick, one well");
@@ -411,30 +416,31 @@ public sealed class ActiveHealthCheckTests
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
         var gate = new ProbeGate();
-        LoadBalancingOptions Reloaded(bool active)
+        PoolSetup Reloaded(bool active)
         {
-            var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+            var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+            setup.ProbeHandler = () => gate;
             if (active)
             {
-                EnableActive(options, a => (a.UnhealthyThreshold, a.HandlerFactory) = (1, () => gate));
+                EnableActive(setup, a => a.UnhealthyThreshold = 1);
             }
 
-            return options;
+            return setup;
         }
 
-        using var pool = new ServicePool("catalog", Reloaded(active: false));
+        using var pool = Reloaded(active: false).Create("catalog");
         await pool.InitializeAsync();
         var state = pool.Endpoints[0];
         Assert.Equal(EndpointHealth.Unchecked, state.Health);
 
-        Assert.True(pool.TryApplyOptions(Reloaded(active: true)));
+        Assert.True(pool.TryApplyOptions(Reloaded(active: true).Options));
         Assert.Equal(EndpointHealth.Healthy, state.Health); // keeps its traffic until a probe says otherwise
         backend.StatusCode = 500;
         time.Advance(TimeSpan.Zero);
         WaitFor(() => state.Health == EndpointHealth.Unhealthy, "the first probe failing");
         Assert.Equal(1, gate.Started);
 
-        Assert.True(pool.TryApplyOptions(Reloaded(active: false)));
+        Assert.True(pool.TryApplyOptions(Reloaded(active: false).Options));
         Assert.Equal((EndpointHealth.Unchecked, EndpointHealthReason.HealthChecksDisabled), (state.Health, state.HealthReason));
         time.Advance(Interval * 3);
         Assert.Equal(1, gate.Started);

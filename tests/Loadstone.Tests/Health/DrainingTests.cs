@@ -9,14 +9,14 @@ public sealed class DrainingTests
     {
         var time = new ManualTimeProvider();
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(Fake(0)), new LoadBalancedEndpoint(Fake(1))]);
-        var options = Options(time, LoadBalancingStrategies.FirstAvailable);
-        options.EndpointSources.Add(source);
+        var setup = Setup(time, LoadBalancingStrategies.FirstAvailable);
+        setup.Sources.Add(source);
         if (delay is { } d)
         {
-            options.DeregistrationDelay = d;
+            setup.Options.DeregistrationDelay = d;
         }
 
-        var pool = new ServicePool("catalog", options);
+        var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         return (pool, time, source);
     }

@@ -21,25 +21,25 @@ internal static class HealthKit
     public static void WaitFor(Func<bool> condition, string what) =>
         Assert.True(SpinWait.SpinUntil(condition, WaitLimit), $"Timed out waiting for: {what}");
 
-    /// <summary>Options over the given addresses with a manual clock, no jitter anywhere, passive checks on (their defaults).</summary>
-    public static LoadBalancingOptions Options(ManualTimeProvider time, string strategy, params string[] addresses)
+    /// <summary>A pool over the given addresses with a manual clock, no jitter anywhere, passive checks on (their defaults).</summary>
+    public static PoolSetup Setup(ManualTimeProvider time, string strategy, params string[] addresses)
     {
-        var options = new LoadBalancingOptions
+        var setup = new PoolSetup
         {
-            Strategy = strategy,
-            TimeProvider = time,
+            Options = new LoadBalancingOptions { Strategy = strategy },
+            Time = time,
             Random = new Random(7),
         };
         foreach (var address in addresses)
         {
-            options.Endpoints.Add(address);
+            setup.Options.Endpoints.Add(address);
         }
 
-        return options;
+        return setup;
     }
 
     /// <summary>Active checks on, every 10 s with a 2 s timeout and no jitter; passive checks off so probes alone decide.</summary>
-    public static ActiveHealthCheckOptions EnableActive(LoadBalancingOptions options, Action<ActiveHealthCheckOptions>? configure = null)
+    public static ActiveHealthCheckOptions EnableActive(PoolSetup setup, Action<ActiveHealthCheckOptions>? configure = null)
     {
         var active = new ActiveHealthCheckOptions
         {
@@ -49,8 +49,8 @@ internal static class HealthKit
             Jitter = 0,
         };
         configure?.Invoke(active);
-        options.HealthChecks.Active = active;
-        options.HealthChecks.Passive.Enabled = false;
+        setup.Options.HealthChecks.Active = active;
+        setup.Options.HealthChecks.Passive.Enabled = false;
         return active;
     }
 

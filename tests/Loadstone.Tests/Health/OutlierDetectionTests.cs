@@ -9,13 +9,13 @@ public sealed class OutlierDetectionTests
         string strategy = LoadBalancingStrategies.FirstAvailable)
     {
         var time = new ManualTimeProvider();
-        var options = Options(time, strategy, Enumerable.Range(0, endpoints).Select(Fake).ToArray());
-        options.HealthChecks.Passive.ConsecutiveServerErrors = 0;
-        options.HealthChecks.Passive.ConsecutiveGatewayErrors = 0;
-        options.HealthChecks.Passive.ConsecutiveLocalFailures = 0;
-        options.HealthChecks.Passive.FailureRateThreshold = 0;
-        configure(options.HealthChecks.Passive);
-        var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, strategy, Enumerable.Range(0, endpoints).Select(Fake).ToArray());
+        setup.Options.HealthChecks.Passive.ConsecutiveServerErrors = 0;
+        setup.Options.HealthChecks.Passive.ConsecutiveGatewayErrors = 0;
+        setup.Options.HealthChecks.Passive.ConsecutiveLocalFailures = 0;
+        setup.Options.HealthChecks.Passive.FailureRateThreshold = 0;
+        configure(setup.Options.HealthChecks.Passive);
+        var pool = setup.Create("catalog");
         await pool.InitializeAsync(); // starts housekeeping at the current time
         return (pool, time);
     }
@@ -299,11 +299,11 @@ public sealed class OutlierDetectionTests
     {
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
-        var options = Options(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
-        EnableActive(options);
-        options.HealthChecks.Passive.Enabled = true;
-        options.HealthChecks.Passive.BaseEjectionTime = TimeSpan.FromMinutes(5);
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup);
+        setup.Options.HealthChecks.Passive.Enabled = true;
+        setup.Options.HealthChecks.Passive.BaseEjectionTime = TimeSpan.FromMinutes(5);
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         var state = pool.Endpoints[0];
         time.Advance(TimeSpan.Zero);

@@ -13,11 +13,11 @@ public sealed class SlowStartTests
     {
         var time = new ManualTimeProvider();
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(Fake(0))]);
-        var options = Options(time, strategy);
-        options.EndpointSources.Add(source);
-        options.SlowStart.Window = Window;
-        configure?.Invoke(options.SlowStart);
-        var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, strategy);
+        setup.Sources.Add(source);
+        setup.Options.SlowStart.Window = Window;
+        configure?.Invoke(setup.Options.SlowStart);
+        var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         return (pool, time, source);
     }
@@ -71,9 +71,9 @@ public sealed class SlowStartTests
     public async Task Entry_EndpointsStartingTogether_DoNotRamp()
     {
         var time = new ManualTimeProvider();
-        var options = Options(time, LoadBalancingStrategies.WeightedRoundRobin, Fake(0), Fake(1));
-        options.SlowStart.Window = Window;
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.WeightedRoundRobin, Fake(0), Fake(1));
+        setup.Options.SlowStart.Window = Window;
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.FromSeconds(1));
@@ -88,10 +88,10 @@ public sealed class SlowStartTests
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
         await using var c = await TestBackend.StartAsync("c");
-        var options = Options(time, LoadBalancingStrategies.WeightedRoundRobin, a.Address.ToString(), b.Address.ToString(), c.Address.ToString());
-        EnableActive(options);
-        options.SlowStart.Window = Window;
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.WeightedRoundRobin, a.Address.ToString(), b.Address.ToString(), c.Address.ToString());
+        EnableActive(setup);
+        setup.Options.SlowStart.Window = Window;
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         time.Advance(TimeSpan.Zero); // the three first probes pass one after the other
@@ -107,11 +107,11 @@ public sealed class SlowStartTests
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(a.Address)]);
-        var options = Options(time, LoadBalancingStrategies.WeightedRoundRobin);
-        options.EndpointSources.Add(source);
-        EnableActive(options);
-        options.SlowStart.Window = Window;
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.WeightedRoundRobin);
+        setup.Sources.Add(source);
+        EnableActive(setup);
+        setup.Options.SlowStart.Window = Window;
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         source.Update([new LoadBalancedEndpoint(a.Address), new LoadBalancedEndpoint(b.Address)]); // nothing healthy yet: like registering together
         WaitFor(() => pool.Endpoints.Count == 2, "both registered");
@@ -129,11 +129,11 @@ public sealed class SlowStartTests
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(a.Address)]);
-        var options = Options(time, LoadBalancingStrategies.WeightedRoundRobin);
-        options.EndpointSources.Add(source);
-        EnableActive(options);
-        options.SlowStart.Window = Window;
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.WeightedRoundRobin);
+        setup.Sources.Add(source);
+        EnableActive(setup);
+        setup.Options.SlowStart.Window = Window;
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         time.Advance(TimeSpan.Zero);
         WaitFor(() => pool.Endpoints[0].Health == EndpointHealth.Healthy, "the first healthy");
@@ -155,10 +155,10 @@ public sealed class SlowStartTests
         await using var a = await TestBackend.StartAsync("a");
         await using var booting = await TestBackend.StartAsync("booting");
         booting.StatusCode = 503;
-        var options = Options(time, LoadBalancingStrategies.WeightedRoundRobin, a.Address.ToString(), booting.Address.ToString());
-        EnableActive(options, x => (x.UnhealthyThreshold, x.HealthyThreshold) = (1, 2));
-        options.SlowStart.Window = Window;
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.WeightedRoundRobin, a.Address.ToString(), booting.Address.ToString());
+        EnableActive(setup, x => (x.UnhealthyThreshold, x.HealthyThreshold) = (1, 2));
+        setup.Options.SlowStart.Window = Window;
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         time.Advance(TimeSpan.Zero);
         WaitFor(() => Status(pool, 0).Health == EndpointHealth.Healthy && Status(pool, 1).Health == EndpointHealth.Unhealthy, "one up, one booting");

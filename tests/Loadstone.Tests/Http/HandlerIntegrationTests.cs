@@ -17,7 +17,10 @@ public sealed class HandlerIntegrationTests : IClassFixture<ThreeBackendsFixture
     [Fact]
     public async Task SendAsync_SourceWithNoEndpoints_ThrowsNoAvailableEndpointNamingTheService()
     {
-        await using var provider = BuildProvider(o => o.EndpointSources.Add(new DynamicEndpointSource("registry")));
+        var services = new ServiceCollection();
+        services.AddLoadBalancedHttpClient("catalog");
+        services.AddLoadBalancedService("catalog").AddEndpointSource(new DynamicEndpointSource("registry"));
+        await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
 
         var ex = await Assert.ThrowsAsync<NoAvailableEndpointException>(() => client.GetAsync("/items"));

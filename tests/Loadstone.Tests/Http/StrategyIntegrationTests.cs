@@ -68,11 +68,7 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
     [InlineData(LoadBalancingStrategies.LeastRequests)]
     public async Task RandomisedStrategy_SequentialRequests_SpreadEvenlyWithinChiSquare(string strategy)
     {
-        await using var provider = BuildProvider(o =>
-        {
-            Configure(o, strategy);
-            o.Random = new Random(1234);
-        });
+        await using var provider = BuildProvider(o => Configure(o, strategy), seed: 1234);
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
 
         await SendSequentialAsync(client, 450);
@@ -88,11 +84,10 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
         await using var provider = BuildProvider(o =>
         {
             o.Strategy = LoadBalancingStrategies.Random;
-            o.Random = new Random(99);
             o.Endpoints.Add(_backends[0].Address.ToString(), weight: 1);
             o.Endpoints.Add(_backends[1].Address.ToString(), weight: 1);
             o.Endpoints.Add(_backends[2].Address.ToString(), weight: 2);
-        });
+        }, seed: 99);
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
 
         await SendSequentialAsync(client, 400);
@@ -106,12 +101,7 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
     public async Task PeakEwma_EqualLatency_SpreadsEvenlyWithinChiSquare()
     {
         // A clock that stands still makes every latency equal, so only the random pair decides.
-        await using var provider = BuildProvider(o =>
-        {
-            Configure(o, LoadBalancingStrategies.PeakEwma);
-            o.Random = new Random(7);
-            o.TimeProvider = new ManualTimeProvider();
-        });
+        await using var provider = BuildProvider(o => Configure(o, LoadBalancingStrategies.PeakEwma), seed: 7, new ManualTimeProvider());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
 
         await SendSequentialAsync(client, 450);
@@ -127,12 +117,8 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
         var time = new ManualTimeProvider();
         var slowPort = _backends[0].Port;
         var services = new ServiceCollection();
-        services.AddLoadBalancedHttpClient("catalog", o =>
-            {
-                Configure(o, LoadBalancingStrategies.PeakEwma);
-                o.Random = new Random(11);
-                o.TimeProvider = time;
-            })
+        services.AddSingleton<TimeProvider>(time);
+        services.AddSeededLoadBalancedHttpClient("catalog", seed: 11, o => Configure(o, LoadBalancingStrategies.PeakEwma))
             .AddHttpMessageHandler(() => new ClockAdvancingHandler(time, r => TimeSpan.FromMilliseconds(r.RequestUri!.Port == slowPort ? 100 : 1)));
         await using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
@@ -151,11 +137,7 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
     [InlineData(LoadBalancingStrategies.PowerOfTwoChoices)]
     public async Task InFlightAwareStrategy_OneBackendHoldsRequests_NewRequestsGoElsewhere(string strategy)
     {
-        await using var provider = BuildProvider(o =>
-        {
-            Configure(o, strategy);
-            o.Random = new Random(5);
-        });
+        await using var provider = BuildProvider(o => Configure(o, strategy)); // concurrent picks: never a seeded Random
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
         var pool = provider.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
         _backends[0].Delay = TimeSpan.FromSeconds(30); // b0 holds every request until the test cancels it
@@ -209,10 +191,20 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
         }
     }
 
-    private static ServiceProvider BuildProvider(Action<LoadBalancingOptions> configure)
+    private static ServiceProvider BuildProvider(Action<LoadBalancingOptions> configure, int? seed = null, TimeProvider? time = null)
     {
         var services = new ServiceCollection();
         services.AddLoadBalancedHttpClient("catalog", configure);
+        if (seed is { } s)
+        {
+            services.AddLoadBalancedService("catalog").UseRandom(new Random(s));
+        }
+
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         return services.BuildServiceProvider();
     }
 

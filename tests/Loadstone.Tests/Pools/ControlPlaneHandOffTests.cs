@@ -13,11 +13,11 @@ public sealed class ControlPlaneHandOffTests
     {
         var time = new ManualTimeProvider();
         var strategy = new GatedStrategy();
-        var options = Options(time, LoadBalancingStrategies.FirstAvailable, Fake(0), Fake(1), Fake(2));
-        options.StrategyFactory = _ => strategy;
-        options.HealthChecks.Passive.ConsecutiveServerErrors = 5;
-        options.HealthChecks.Passive.MaxEjectionPercent = 100;
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.FirstAvailable, Fake(0), Fake(1), Fake(2));
+        setup.Strategy = _ => strategy;
+        setup.Options.HealthChecks.Passive.ConsecutiveServerErrors = 5;
+        setup.Options.HealthChecks.Passive.MaxEjectionPercent = 100;
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
         var failing = pool.Endpoints[0];
         strategy.BlockPrepare();
@@ -60,10 +60,10 @@ public sealed class ControlPlaneHandOffTests
     public async Task Complete_EjectionRefusedByTheCap_EndpointServesAgainOnceDecided()
     {
         var time = new ManualTimeProvider();
-        var options = Options(time, LoadBalancingStrategies.FirstAvailable, Fake(0), Fake(1));
-        options.HealthChecks.Passive.ConsecutiveServerErrors = 2;
-        options.HealthChecks.Passive.MaxEjectionPercent = 0; // one endpoint at most
-        using var pool = new ServicePool("catalog", options);
+        var setup = Setup(time, LoadBalancingStrategies.FirstAvailable, Fake(0), Fake(1));
+        setup.Options.HealthChecks.Passive.ConsecutiveServerErrors = 2;
+        setup.Options.HealthChecks.Passive.MaxEjectionPercent = 0; // one endpoint at most
+        using var pool = setup.Create("catalog");
         await pool.InitializeAsync();
 
         CompleteOn(pool, pool.Endpoints[1], RequestOutcome.ServerError, 2); // ejected: the one allowed

@@ -9,18 +9,18 @@ public sealed class RetryIntegrationTests
 {
     private const string Url = "http://catalog/items";
 
-    private static (ServicePool Pool, HttpClient Client) Create(LoadBalancingOptions options)
+    private static (ServicePool Pool, HttpClient Client) Create(PoolSetup setup)
     {
-        var pool = new ServicePool("catalog", options);
+        var pool = setup.Create("catalog");
         var client = new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(30) };
         return (pool, client);
     }
 
-    private static LoadBalancingOptions OptionsFor(ManualTimeProvider time, string strategy, IEnumerable<TestBackend> backends)
+    private static PoolSetup SetupFor(ManualTimeProvider time, string strategy, IEnumerable<TestBackend> backends)
     {
-        var options = Options(time, strategy, backends.Select(b => b.Address.ToString()).ToArray());
-        options.Random = null; // concurrent picks: never a seeded Random
-        return options;
+        var setup = Setup(time, strategy, backends.Select(b => b.Address.ToString()).ToArray());
+        setup.Random = null; // concurrent picks: never a seeded Random
+        return setup;
     }
 
     /// <summary>Sends <paramref name="total"/> GETs from <paramref name="concurrency"/> workers; the one sending number
@@ -72,7 +72,7 @@ public sealed class RetryIntegrationTests
         TestBackend? restarted = null;
         try
         {
-            var (pool, client) = Create(OptionsFor(time, LoadBalancingStrategies.RoundRobin, backends));
+            var (pool, client) = Create(SetupFor(time, LoadBalancingStrategies.RoundRobin, backends));
             using var _1 = pool;
             using var _2 = client;
             var port = backends[1].Port;
@@ -103,10 +103,10 @@ public sealed class RetryIntegrationTests
         TestBackend? restarted = null;
         try
         {
-            var options = OptionsFor(time, LoadBalancingStrategies.RoundRobin, backends);
-            options.Retries.Enabled = false;
-            options.HealthChecks.Passive.ConsecutiveLocalFailures = 4;
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.RoundRobin, backends);
+            setup.Options.Retries.Enabled = false;
+            setup.Options.HealthChecks.Passive.ConsecutiveLocalFailures = 4;
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
             var port = backends[1].Port;
@@ -136,9 +136,9 @@ public sealed class RetryIntegrationTests
         TestBackend? restarted = null;
         try
         {
-            var options = OptionsFor(time, LoadBalancingStrategies.WeightedRoundRobin, backends);
-            options.SlowStart.Window = TimeSpan.FromSeconds(100);
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.WeightedRoundRobin, backends);
+            setup.Options.SlowStart.Window = TimeSpan.FromSeconds(100);
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
             var port = backends[1].Port;
@@ -176,7 +176,7 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].StatusCode = 503;
-            var (pool, client) = Create(OptionsFor(time, LoadBalancingStrategies.RoundRobin, backends));
+            var (pool, client) = Create(SetupFor(time, LoadBalancingStrategies.RoundRobin, backends));
             using var _1 = pool;
             using var _2 = client;
 
@@ -203,9 +203,9 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].StatusCode = 503;
-            var options = OptionsFor(time, LoadBalancingStrategies.FirstAvailable, backends);
-            options.HealthChecks.Passive.Enabled = false;
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.FirstAvailable, backends);
+            setup.Options.HealthChecks.Passive.Enabled = false;
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
 
@@ -231,9 +231,9 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].StatusCode = 500;
-            var options = OptionsFor(time, LoadBalancingStrategies.FirstAvailable, backends);
-            options.HealthChecks.Passive.Enabled = false;
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.FirstAvailable, backends);
+            setup.Options.HealthChecks.Passive.Enabled = false;
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
 
@@ -258,10 +258,10 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].StatusCode = 503;
-            var options = OptionsFor(time, LoadBalancingStrategies.FirstAvailable, backends);
-            options.HealthChecks.Passive.Enabled = false;
-            options.Retries.RetryNonIdempotent = retryNonIdempotent;
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.FirstAvailable, backends);
+            setup.Options.HealthChecks.Passive.Enabled = false;
+            setup.Options.Retries.RetryNonIdempotent = retryNonIdempotent;
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
 
@@ -284,9 +284,9 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].StatusCode = 503;
-            var options = OptionsFor(time, LoadBalancingStrategies.FirstAvailable, backends);
-            options.HealthChecks.Passive.Enabled = false;
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.FirstAvailable, backends);
+            setup.Options.HealthChecks.Passive.Enabled = false;
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
 
@@ -309,7 +309,7 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].Delay = TimeSpan.FromMinutes(1);
-            var (pool, client) = Create(OptionsFor(time, LoadBalancingStrategies.FirstAvailable, backends));
+            var (pool, client) = Create(SetupFor(time, LoadBalancingStrategies.FirstAvailable, backends));
             using var _1 = pool;
             using var _2 = client;
             using var cts = new CancellationTokenSource();
@@ -337,9 +337,9 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].Delay = TimeSpan.FromMinutes(1);
-            var options = OptionsFor(time, LoadBalancingStrategies.FirstAvailable, backends);
-            options.Retries.AttemptTimeout = TimeSpan.FromSeconds(2);
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.FirstAvailable, backends);
+            setup.Options.Retries.AttemptTimeout = TimeSpan.FromSeconds(2);
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
 
@@ -364,12 +364,12 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].StatusCode = backends[1].StatusCode = 503;
-            var options = OptionsFor(time, LoadBalancingStrategies.RoundRobin, backends);
-            options.HealthChecks.Passive.Enabled = false;
-            options.Retries.MaxRetryAttempts = 2;
-            options.Retries.BudgetPercent = 0;
-            options.Retries.MinRetriesPerSecond = 1; // 10 retries per 10 s window
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.RoundRobin, backends);
+            setup.Options.HealthChecks.Passive.Enabled = false;
+            setup.Options.Retries.MaxRetryAttempts = 2;
+            setup.Options.Retries.BudgetPercent = 0;
+            setup.Options.Retries.MinRetriesPerSecond = 1; // 10 retries per 10 s window
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
 
@@ -392,9 +392,9 @@ public sealed class RetryIntegrationTests
         try
         {
             backends[0].StatusCode = 503;
-            var options = OptionsFor(time, LoadBalancingStrategies.FirstAvailable, backends);
-            options.Retries.Enabled = false;
-            var (pool, client) = Create(options);
+            var setup = SetupFor(time, LoadBalancingStrategies.FirstAvailable, backends);
+            setup.Options.Retries.Enabled = false;
+            var (pool, client) = Create(setup);
             using var _1 = pool;
             using var _2 = client;
 

@@ -183,8 +183,11 @@ public sealed class RoutingEndToEndTests : IClassFixture<SixBackendsFixture>
     // Every pool gets a seeded random source; the split draws from the logical service's.
     private static Action<IServiceCollection> RegisterSeeded(string service, int seed) => services =>
     {
-        services.ConfigureAll<LoadBalancingOptions>(o => o.Random = new Random(seed));
-        services.AddLoadBalancedHttpClient(service);
+        services.AddSeededLoadBalancedHttpClient(service, seed);
+        foreach (var target in (string[])["catalog-v1", "catalog-v2", "catalog-beta", "catalog-static"])
+        {
+            services.AddLoadBalancedService(target).UseRandom(new Random(seed));
+        }
     };
 
     private Dictionary<string, string?> Rules(string service, int v1, int v2, string? stickiness = null)

@@ -108,9 +108,8 @@ public sealed class LoadstoneActivitySourceTests
         {
             using var host = TelemetryHost.Create(service, o =>
             {
-                o.TimeProvider = time;
                 o.Endpoints.Add(backend.Address.ToString());
-            });
+            }, time: time);
             await host.GetAsync(SecretPath, 5); // ejects the only endpoint: the pool fails open
             Assert.True(host.Pool.IsFailingOpen);
 

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using static Loadstone.Tests.Health.HealthKit;
 using static Loadstone.Tests.Telemetry.TelemetryKit;
 
@@ -167,5 +169,53 @@ public sealed class LoadstoneMetricsTests
         {
             await StopAll(backends);
         }
+    }
+
+    [Fact]
+    public void PoolGauges_TwoContainersWithMeterFactories_EachMeterObservesOnlyItsOwnContainersPool()
+    {
+        var service = UniqueService("meters");
+        ServiceProvider Container()
+        {
+            var services = new ServiceCollection();
+            services.AddMetrics();
+            services.AddLoadBalancedService(service, o => o.Endpoints.Add(Fake(0)));
+            return services.BuildServiceProvider();
+        }
+
+        using var first = Container();
+        using var second = Container();
+        _ = first.GetRequiredService<ServicePoolRegistry>().GetPool(service);
+        _ = second.GetRequiredService<ServicePoolRegistry>().GetPool(service);
+
+        Assert.Equal(1, ObservedPools(first.GetRequiredService<IMeterFactory>(), service));
+        Assert.Equal(1, ObservedPools(second.GetRequiredService<IMeterFactory>(), service));
+    }
+
+    /// <summary>How many pools of <paramref name="service"/> the pool-size gauge of <paramref name="factory"/>'s meter reports.</summary>
+    private static int ObservedPools(IMeterFactory factory, string service)
+    {
+        var pools = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == factory && instrument.Meter.Name == LoadstoneMetrics.MeterName && instrument.Name == "loadstone.pool.endpoints")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == ServiceTag && Equals(tag.Value, service))
+                {
+                    pools++;
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return pools;
     }
 }

@@ -14,10 +14,9 @@ public sealed class ServicePoolHealthCheckTests
         return report.Entries["loadstone"];
     }
 
-    private static Action<LoadBalancingOptions> Configure(IEnumerable<TestBackend> backends, ManualTimeProvider time, Action<LoadBalancingOptions>? more = null) => o =>
+    private static Action<LoadBalancingOptions> Configure(IEnumerable<TestBackend> backends, Action<LoadBalancingOptions>? more = null) => o =>
     {
         o.Strategy = LoadBalancingStrategies.FirstAvailable;
-        o.TimeProvider = time;
         o.HealthChecks.Passive.MaxEjectionPercent = 100;
         foreach (var backend in backends)
         {
@@ -34,7 +33,7 @@ public sealed class ServicePoolHealthCheckTests
         var backends = await TestBackend.StartManyAsync(2, "h");
         try
         {
-            using var host = TelemetryHost.Create(service, Configure(backends, new ManualTimeProvider()));
+            using var host = TelemetryHost.Create(service, Configure(backends), time: new ManualTimeProvider());
             await host.GetAsync(SecretPath, 2);
 
             var entry = await CheckAsync(host);
@@ -56,7 +55,7 @@ public sealed class ServicePoolHealthCheckTests
         backends[0].StatusCode = backends[1].StatusCode = 500;
         try
         {
-            using var host = TelemetryHost.Create(service, Configure(backends, new ManualTimeProvider()));
+            using var host = TelemetryHost.Create(service, Configure(backends), time: new ManualTimeProvider());
             await host.GetAsync(SecretPath, 10); // five 500s eject each endpoint in turn
             Assert.True(host.Pool.IsFailingOpen);
 
@@ -80,7 +79,7 @@ public sealed class ServicePoolHealthCheckTests
         backends[0].StatusCode = 500;
         try
         {
-            using var host = TelemetryHost.Create(service, Configure(backends, new ManualTimeProvider()), degradedBelowPercent: 80);
+            using var host = TelemetryHost.Create(service, Configure(backends), degradedBelowPercent: 80, time: new ManualTimeProvider());
             await host.GetAsync(SecretPath, 5); // ejects the first of three
 
             var entry = await CheckAsync(host);
@@ -102,7 +101,7 @@ public sealed class ServicePoolHealthCheckTests
         backends[0].StatusCode = backends[1].StatusCode = 500;
         try
         {
-            using var host = TelemetryHost.Create(service, Configure(backends, new ManualTimeProvider(), o => o.HealthChecks.FailOpen.Enabled = false));
+            using var host = TelemetryHost.Create(service, Configure(backends, o => o.HealthChecks.FailOpen.Enabled = false), time: new ManualTimeProvider());
             await host.GetAsync(SecretPath, 10);
             await Assert.ThrowsAsync<NoAvailableEndpointException>(() => host.Client.GetAsync(SecretPath));
 

@@ -22,10 +22,9 @@ public sealed class ServicePoolStatusJsonTests
             using var host = TelemetryHost.Create(service, o =>
             {
                 o.Strategy = LoadBalancingStrategies.FirstAvailable;
-                o.TimeProvider = time;
                 o.Endpoints.Add(backends[0].Address.ToString(), zone: "zone-a", weight: 3);
                 o.Endpoints.Add(backends[1].Address.ToString(), zone: "zone-b");
-            });
+            }, time: time);
             await host.GetAsync(SecretPath, 7); // five 500s eject the first endpoint; two more go to the second
 
             using var json = JsonDocument.Parse(host.Pool.GetStatus().ToJson());

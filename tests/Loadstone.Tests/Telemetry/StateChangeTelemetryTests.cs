@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Health.HealthKit;
 using static Loadstone.Tests.Telemetry.TelemetryKit;
@@ -24,11 +25,10 @@ public sealed class StateChangeTelemetryTests
             using var host = TelemetryHost.Create(service, o =>
             {
                 o.Strategy = LoadBalancingStrategies.FirstAvailable;
-                o.TimeProvider = time;
                 o.SlowStart.Window = TimeSpan.FromSeconds(60);
                 o.Endpoints.Add(backends[0].Address.ToString());
                 o.Endpoints.Add(backends[1].Address.ToString());
-            });
+            }, time: time);
             var bad = EndpointOf(backends[0]);
 
             Assert.All(await host.GetAsync(SecretPath, 4), c => Assert.Equal(500, c));
@@ -89,11 +89,10 @@ public sealed class StateChangeTelemetryTests
             using var host = TelemetryHost.Create(service, o =>
             {
                 o.Strategy = LoadBalancingStrategies.FirstAvailable;
-                o.TimeProvider = time;
                 o.HealthChecks.Passive.MaxEjectionPercent = 100;
                 o.Endpoints.Add(backends[0].Address.ToString());
                 o.Endpoints.Add(backends[1].Address.ToString());
-            });
+            }, time: time);
 
             await host.GetAsync(SecretPath, 5); // ejects the first; the second still serves, no fail-open
             Assert.Equal(0, metrics.Sum("loadstone.pool.fail_open.episodes"));
@@ -143,8 +142,7 @@ public sealed class StateChangeTelemetryTests
             using var host = TelemetryHost.Create(service, o =>
             {
                 o.Strategy = LoadBalancingStrategies.RoundRobin;
-                o.EndpointSources.Add(source);
-            });
+            }, build: b => b.AddEndpointSource(source));
             Assert.Equal(new[] { 200, 200 }, await host.GetAsync(SecretPath, 2));
             Assert.Equal(2, backends[0].RequestCount);
 

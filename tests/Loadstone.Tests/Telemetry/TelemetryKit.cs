@@ -13,8 +13,9 @@ internal sealed record Recorded(string Instrument, double Value, IReadOnlyDictio
 }
 
 /// <summary>
-/// Reads every instrument of the Loadstone meter, keeping only measurements tagged with one service: the meter is
-/// static and tests run in parallel, so each test names its own service and sees only its own numbers.
+/// Reads every instrument of the meters named Loadstone (the one pools made without a container share, and each
+/// container's own), keeping only measurements tagged with one service: tests run in parallel, so each test names its
+/// own service and sees only its own numbers.
 /// </summary>
 internal sealed class MetricCollector : IDisposable
 {
@@ -158,12 +159,24 @@ internal sealed class TelemetryHost : IDisposable
     /// <summary>The service's pool (created on first use).</summary>
     public ServicePool Pool => _services.GetRequiredService<ServicePoolRegistry>().GetPool(Service);
 
-    public static TelemetryHost Create(string service, Action<LoadBalancingOptions> configure, int degradedBelowPercent = 50)
+    /// <param name="service">The service, also the client's name.</param>
+    /// <param name="configure">Its options.</param>
+    /// <param name="degradedBelowPercent">The health check's threshold.</param>
+    /// <param name="time">The container's clock; the system's when null.</param>
+    /// <param name="build">More for the service's builder (an endpoint source, say).</param>
+    public static TelemetryHost Create(string service, Action<LoadBalancingOptions> configure, int degradedBelowPercent = 50,
+        TimeProvider? time = null, Action<ILoadBalancedServiceBuilder>? build = null)
     {
         var logs = new RecordingLoggerProvider();
         var services = new ServiceCollection();
         services.AddLogging(b => b.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddLoadBalancedHttpClient(service, configure);
+        build?.Invoke(services.AddLoadBalancedService(service));
         services.AddHealthChecks().AddLoadBalancerPools(degradedBelowPercent: degradedBelowPercent);
         return new TelemetryHost(services.BuildServiceProvider(), service, logs);
     }

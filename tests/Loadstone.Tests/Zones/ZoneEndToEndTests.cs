@@ -46,7 +46,7 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         data[$"LoadBalancing:Services:{service}:Zones:Mode"] = mode;
         data[$"LoadBalancing:Services:{service}:Zones:LocalZone"] = "a";
         using var metrics = new MetricCollector(service);
-        await using var provider = EndToEndKit.Build(data, s => s.AddLoadBalancedHttpClient(service, o => o.Random = new Random(21)));
+        await using var provider = EndToEndKit.Build(data, s => s.AddSeededLoadBalancedHttpClient(service, seed: 21));
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(service);
 
         var shares = await MeasureAsync(client, Requests);
@@ -85,11 +85,7 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         data[$"{prefix}:HealthChecks:Passive:MaxEjectionPercent"] = "50";
         var time = new ManualTimeProvider();
         using var metrics = new MetricCollector(Service);
-        await using var provider = EndToEndKit.Build(data, s => s.AddLoadBalancedHttpClient(Service, o =>
-        {
-            o.Random = new Random(8);
-            o.TimeProvider = time;
-        }));
+        await using var provider = EndToEndKit.Build(data, s => s.AddSingleton<TimeProvider>(time).AddSeededLoadBalancedHttpClient(Service, seed: 8));
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
 
         var healthy = await MeasureAsync(client, 400);
@@ -139,7 +135,7 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         data[$"{prefix}:CallerShares:a"] = "2";
         data[$"{prefix}:CallerShares:b"] = "1";
         data[$"{prefix}:CallerShares:c"] = "1";
-        await using var provider = EndToEndKit.Build(data, s => s.AddLoadBalancedHttpClient(Service, o => o.Random = new Random(5)));
+        await using var provider = EndToEndKit.Build(data, s => s.AddSeededLoadBalancedHttpClient(Service, seed: 5));
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
 
         var shares = await MeasureAsync(client, Requests);

@@ -12,7 +12,6 @@ public sealed class ZonePreferenceIntegrationTests
     {
         var options = new LoadBalancingOptions
         {
-            Random = new Random(seed),
             Strategy = LoadBalancingStrategies.Random,
             Zones = zoneOptions,
         };
@@ -21,7 +20,7 @@ public sealed class ZonePreferenceIntegrationTests
             options.Endpoints.Add(new LoadBalancedEndpoint(backends[i].Address, zones[i]));
         }
 
-        using var pool = new ServicePool("catalog", options);
+        using var pool = new ServicePool("catalog", options, new ServicePoolDependencies { Random = new Random(seed) });
         using var client = new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler()));
         var counts = backends.ToDictionary(b => b.Name, _ => 0);
         for (var n = 0; n < Requests; n++)

@@ -8,7 +8,6 @@ public sealed class ZoneStageTests
     {
         var options = new LoadBalancingOptions
         {
-            Random = new Random(seed),
             Strategy = strategy,
             Zones = zones,
         };
@@ -17,7 +16,7 @@ public sealed class ZoneStageTests
             options.Endpoints.Add(new LoadBalancedEndpoint($"http://10.0.0.{i + 1}:8080", endpointZones[i], weight: (i % 3) + 1));
         }
 
-        return new ServicePool("catalog", options);
+        return new ServicePool("catalog", options, new ServicePoolDependencies { Random = new Random(seed) });
     }
 
     private static Dictionary<string, int> Picks(ServicePool pool, int count)

@@ -88,16 +88,23 @@ public static class LoadBalancingServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions();
         services.TryAddSingleton<StrategyCatalog>(sp => new StrategyCatalog(sp.GetServices<StrategyRegistration>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoadBalancingOptions>, LoadBalancingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoadBalancingOptions>, LoadBalancingOptionsValidator>(
+            sp => new LoadBalancingOptionsValidator(sp.GetRequiredService<StrategyCatalog>(), name => ServicePoolFactory.Facts(sp, name))));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoadBalancingOptions>, RouteTargetsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<LoadBalancingOptions>, ConfigureFromConfiguration>());
         services.TryAddSingleton<EndpointSourceCatalog>();
+        // Its own monitor: services appear in configuration by name, and their reloads must reach subscribers.
+        services.TryAddSingleton<IOptionsMonitor<LoadBalancingOptions>>(sp => new LoadBalancingOptionsMonitor(
+            sp.GetRequiredService<IOptionsFactory<LoadBalancingOptions>>(),
+            sp.GetRequiredService<IOptionsMonitorCache<LoadBalancingOptions>>(),
+            sp.GetServices<IOptionsChangeTokenSource<LoadBalancingOptions>>(),
+            sp.GetService<IConfiguration>(),
+            sp.GetService<ILoggerFactory>()));
         services.TryAddSingleton(sp => new ServicePoolRegistry(
             sp.GetServices<LoadBalancedServiceRegistration>(),
-            sp.GetRequiredService<IOptionsFactory<LoadBalancingOptions>>(),
-            sp.GetRequiredService<StrategyCatalog>(),
+            sp.GetRequiredService<IOptionsMonitor<LoadBalancingOptions>>(),
+            new ServicePoolFactory(sp),
             sp.GetService<ILoggerFactory>(),
-            sp.GetService<TimeProvider>(),
             sp.GetService<IConfiguration>()));
         services.TryAddTransient<LoadBalancingHandler>();
         return services;
@@ -146,13 +153,7 @@ public static class LoadBalancingServiceCollectionExtensions
 
             if (!string.IsNullOrEmpty(name))
             {
-                var (sources, problems) = services.GetRequiredService<EndpointSourceCatalog>().For(name);
-                foreach (var source in sources)
-                {
-                    options.EndpointSources.Add(source);
-                }
-
-                options.ConfigurationProblems.AddRange(problems);
+                options.ConfigurationProblems.AddRange(services.GetRequiredService<EndpointSourceCatalog>().For(name).Problems);
             }
         }
     }

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Loadstone.Discovery;
+
+/// <summary>Binds a <c>Discovery:{Provider}</c> section onto options. Shared source file of the discovery packages.</summary>
+internal static class DiscoverySection
+{
+    /// <summary>
+    /// Binds <paramref name="section"/> onto <paramref name="options"/>; an unknown key (a typo) or a value that does not
+    /// convert is reported with the section's path instead of thrown.
+    /// </summary>
+    public static void Bind(IConfigurationSection section, object options, ICollection<string> problems)
+    {
+        try
+        {
+            section.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex)
+        {
+            var message = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
+            problems.Add($"{section.Path}: {message}");
+
+            // The binder stops at an unknown key before binding the known ones; bind those anyway, so that their own
+            // problems are reported in the same message.
+            try
+            {
+                section.Bind(options);
+            }
+            catch (InvalidOperationException)
+            {
+                // A value that does not convert was reported above.
+            }
+        }
+    }
+}
