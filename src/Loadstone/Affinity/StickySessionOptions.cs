@@ -169,7 +169,7 @@ public sealed class StickySessionOptions
         {
             if (KeySelector is null)
             {
-                problems.Add($"Service '{service}': StickySessions.KeySource is Selector but StickySessions.KeySelector is not set; set it in code with KeyFrom(request => ...).");
+                problems.Add($"Service '{service}': StickySessions.KeySource ({key}:KeySource) is Selector, which needs a key function, and none is set; set it in code with StickySessions.KeyFrom(request => ...), or read the key from a Header, Cookie, QueryParameter or RequestOption.");
             }
         }
         else if (KeySource != StickyKeySource.None && string.IsNullOrWhiteSpace(KeyName))

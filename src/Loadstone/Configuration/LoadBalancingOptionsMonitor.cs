@@ -97,7 +97,15 @@ internal sealed partial class LoadBalancingOptionsMonitor : IOptionsMonitor<Load
 
         foreach (var listener in Volatile.Read(ref _listeners))
         {
-            listener(options, name);
+            // One subscriber's failure must not keep the others (or the other services) from their reload.
+            try
+            {
+                listener(options, name);
+            }
+            catch (Exception ex)
+            {
+                Log.ReloadFailed(_logger, name, ex);
+            }
         }
     }
 
@@ -118,5 +126,8 @@ internal sealed partial class LoadBalancingOptionsMonitor : IOptionsMonitor<Load
     {
         [LoggerMessage(10, LogLevel.Error, "Reloaded configuration of service '{Service}' was rejected; the current options are kept: {Problems}", EventName = "ReloadRejected")]
         public static partial void ReloadRejected(ILogger logger, string service, string problems);
+
+        [LoggerMessage(11, LogLevel.Error, "Applying reloaded configuration of service '{Service}' failed; the service keeps its current options.", EventName = "ReloadFailed")]
+        public static partial void ReloadFailed(ILogger logger, string service, Exception exception);
     }
 }

@@ -16,6 +16,8 @@ internal sealed class ServicePoolSetup
     public Func<StrategyContext, ILoadBalancingStrategy>? StrategyFactory { get; set; }
 
     public Func<IServiceProvider, HttpMessageHandler>? ProbeHandlerFactory { get; set; }
+
+    public Func<IServiceProvider, IPeerCoordinateSource>? PeerCoordinates { get; set; }
 }
 
 /// <summary>
@@ -33,7 +35,8 @@ internal sealed class ServicePoolFactory(IServiceProvider services)
     /// <summary>What validation needs to know of a service besides its settings.</summary>
     public static ServiceFacts Facts(IServiceProvider services, string serviceName) => new(
         services.GetRequiredService<EndpointSourceCatalog>().For(serviceName).Sources.Count > 0,
-        Setup(services, serviceName).StrategyFactory is not null);
+        Setup(services, serviceName).StrategyFactory is not null,
+        Setup(services, serviceName).PeerCoordinates is not null);
 
     private static ServicePoolDependencies Dependencies(IServiceProvider services, string serviceName)
     {
@@ -48,6 +51,7 @@ internal sealed class ServicePoolFactory(IServiceProvider services)
             EndpointSources = services.GetRequiredService<EndpointSourceCatalog>().For(serviceName).Sources,
             StrategyFactory = setup.StrategyFactory,
             ProbeHandlerFactory = probeHandler is null ? null : () => probeHandler(services),
+            PeerCoordinates = setup.PeerCoordinates?.Invoke(services),
         };
     }
 

@@ -58,7 +58,7 @@ public sealed class StickySessionOptionsTests
     {
         var options = new StickySessionOptions { KeySource = StickyKeySource.Selector };
 
-        Assert.Contains("KeySelector is not set", Assert.Single(options.Validate("catalog")), StringComparison.Ordinal);
+        Assert.Contains("is Selector, which needs a key function, and none is set", Assert.Single(options.Validate("catalog")), StringComparison.Ordinal);
     }
 
     [Fact]
