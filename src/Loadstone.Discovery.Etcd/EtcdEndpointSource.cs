@@ -265,8 +265,8 @@ public sealed partial class EtcdEndpointSource : IEndpointSource, IAsyncDisposab
         Interlocked.Exchange(ref _revision, revision);
         Publish(_keys.Snapshot());
         Interlocked.Exchange(ref _staleSinceTicks, 0);
-        _firstAttempt.TrySetResult();
         Log.PrefixRead(_logger, Name, ServiceName, count, revision, rejected);
+        _firstAttempt.TrySetResult(); // after the log: whoever waits for the first answer sees it logged
         return revision;
     }
 
