@@ -13,7 +13,17 @@ internal sealed class DnsEndpointSourceProvider(DnsSourceFactory factory) : IEnd
     {
         var options = new DnsDiscoveryOptions();
         var before = problems.Count;
-        DiscoverySection.Bind(section, options, problems);
+        DiscoverySection.Bind(section, (s, strict) =>
+        {
+            if (strict)
+            {
+                s.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
+            }
+            else
+            {
+                s.Bind(options);
+            }
+        }, problems);
         foreach (var problem in DnsDiscoveryOptionsValidator.Validate(serviceName, options))
         {
             problems.Add(problem);

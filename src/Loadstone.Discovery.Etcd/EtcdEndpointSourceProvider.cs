@@ -13,7 +13,17 @@ internal sealed class EtcdEndpointSourceProvider(EtcdSourceFactory factory) : IE
     {
         var options = new EtcdDiscoveryOptions();
         var before = problems.Count;
-        DiscoverySection.Bind(section, options, problems);
+        DiscoverySection.Bind(section, (s, strict) =>
+        {
+            if (strict)
+            {
+                s.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
+            }
+            else
+            {
+                s.Bind(options);
+            }
+        }, problems);
         foreach (var problem in EtcdOptionsValidator.ValidateSource(serviceName, options))
         {
             problems.Add(problem);

@@ -72,6 +72,12 @@ public sealed class LoadBalancingOptions
     /// </summary>
     public StickySessionOptions StickySessions { get; set; } = new();
 
+    /// <summary>
+    /// Subsetting: with many clients and many endpoints, each client talks to a subset chosen so every endpoint gets the
+    /// same number of clients. Off by default; see <see cref="SubsettingOptions"/>.
+    /// </summary>
+    public SubsettingOptions Subsetting { get; set; } = new();
+
     /// <summary>Zone preference: how traffic is shared between the caller's zone and the others. Cross-zone (no preference) by default.</summary>
     public ZoneOptions Zones { get; set; } = new();
 

@@ -74,7 +74,11 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration, b
         var view = new ConfigurationBuilder().AddInMemoryCollection(scalars).Build();
         try
         {
+            // The binder's source generator binds every setting; it reports (SYSLIB1100/1101) that it cannot bind
+            // Endpoints (immutable LoadBalancedEndpoint objects, or plain URI strings), which ReadEndpoint reads instead.
+#pragma warning disable SYSLIB1100, SYSLIB1101
             view.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
+#pragma warning restore SYSLIB1100, SYSLIB1101
         }
         catch (InvalidOperationException ex)
         {
@@ -85,7 +89,9 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration, b
             // anyway so that their own problems (an unknown strategy, a range) are reported in the same message.
             try
             {
+#pragma warning disable SYSLIB1100, SYSLIB1101
                 view.Bind(options);
+#pragma warning restore SYSLIB1100, SYSLIB1101
             }
             catch (InvalidOperationException)
             {

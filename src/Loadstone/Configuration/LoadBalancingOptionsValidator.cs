@@ -61,14 +61,15 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, 
         Range(problems, service, key, "SlowStart:Aggression", slow.Aggression, 0.1, 10);
         Range(problems, service, key, "DeregistrationDelay", options.DeregistrationDelay, TimeSpan.Zero, TimeSpan.FromHours(1));
 
-        if (options.StickySessions is null || options.Zones is null || options.Routes is null)
+        if (options.StickySessions is null || options.Zones is null || options.Routes is null || options.Subsetting is null)
         {
-            problems.Add($"Service '{service}': StickySessions, Zones and Routes must not be null.");
+            problems.Add($"Service '{service}': StickySessions, Zones, Routes and Subsetting must not be null.");
         }
         else
         {
             problems.AddRange(options.StickySessions.Validate(service));
             problems.AddRange(options.Zones.Validate(service));
+            problems.AddRange(options.Subsetting.Validate(service, options.Zones.LocalZone, facts.HasPeerCoordinates));
             problems.AddRange(RoutingRules.Validate(service, options.Routes, options.StickySessions.IsEnabled));
         }
 
@@ -167,4 +168,5 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, 
 /// <summary>What a service has besides its settings, which validation needs to know.</summary>
 /// <param name="HasEndpointSources">Endpoint sources are registered, so the service may list no endpoints of its own.</param>
 /// <param name="HasStrategyFactory">A strategy is built in code, so the strategy name is not used.</param>
-internal readonly record struct ServiceFacts(bool HasEndpointSources, bool HasStrategyFactory);
+/// <param name="HasPeerCoordinates">A peer coordinate source is given in code, so subsetting needs no index and count.</param>
+internal readonly record struct ServiceFacts(bool HasEndpointSources, bool HasStrategyFactory, bool HasPeerCoordinates = false);

@@ -74,6 +74,22 @@ public static class LoadBalancedServiceBuilderExtensions
     }
 
     /// <summary>
+    /// Gives subsetting this client's peer coordinate from a source that can change (a peer registry), instead of
+    /// <c>Subsetting:ClientIndex</c> and <c>Subsetting:ClientCount</c>. The pool rebuilds its subset when the source's
+    /// change token fires.
+    /// </summary>
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="factory">Creates the source; called once per pool.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancedServiceBuilder UsePeerCoordinates(this ILoadBalancedServiceBuilder builder, Func<IServiceProvider, IPeerCoordinateSource> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Configure<ServicePoolSetup>(builder.ServiceName, s => s.PeerCoordinates = factory);
+        return builder;
+    }
+
+    /// <summary>
     /// Builds the handler the service's health probes are sent with (TLS settings, a proxy). Without it, probes use a
     /// <see cref="SocketsHttpHandler"/> that never follows redirects. Called when probing starts; the pool disposes the
     /// handler when probing stops, so return a new one on each call.

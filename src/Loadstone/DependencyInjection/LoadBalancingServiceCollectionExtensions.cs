@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Loadstone;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -37,7 +38,8 @@ public static class LoadBalancingServiceCollectionExtensions
     /// <param name="serviceName">The logical service name; a valid host name such as <c>catalog</c>.</param>
     /// <param name="configure">Configures the service's options after configuration is applied; optional.</param>
     /// <returns>The client's builder, for further configuration.</returns>
-    public static IHttpClientBuilder AddLoadBalancedHttpClient<TClient>(this IServiceCollection services, string serviceName,
+    public static IHttpClientBuilder AddLoadBalancedHttpClient<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TClient>(
+        this IServiceCollection services, string serviceName,
         Action<LoadBalancingOptions>? configure = null)
         where TClient : class
     {

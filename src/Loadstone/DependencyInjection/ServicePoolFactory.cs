@@ -19,6 +19,7 @@ internal sealed class ServicePoolSetup
     public Func<IServiceProvider, HttpMessageHandler>? ProbeHandlerFactory { get; set; }
 
     public Func<IServiceProvider, IActiveHealthCheck>? ActiveHealthCheckFactory { get; set; }
+    public Func<IServiceProvider, IPeerCoordinateSource>? PeerCoordinates { get; set; }
 }
 
 /// <summary>
@@ -36,7 +37,8 @@ internal sealed class ServicePoolFactory(IServiceProvider services)
     /// <summary>What validation needs to know of a service besides its settings.</summary>
     public static ServiceFacts Facts(IServiceProvider services, string serviceName) => new(
         services.GetRequiredService<EndpointSourceCatalog>().For(serviceName).Sources.Count > 0,
-        Setup(services, serviceName).StrategyFactory is not null);
+        Setup(services, serviceName).StrategyFactory is not null,
+        Setup(services, serviceName).PeerCoordinates is not null);
 
     private static ServicePoolDependencies Dependencies(IServiceProvider services, string serviceName)
     {
@@ -52,6 +54,7 @@ internal sealed class ServicePoolFactory(IServiceProvider services)
             StrategyFactory = setup.StrategyFactory,
             ProbeHandlerFactory = probeHandler is null ? null : () => probeHandler(services),
             ActiveHealthCheck = setup.ActiveHealthCheckFactory?.Invoke(services),
+            PeerCoordinates = setup.PeerCoordinates?.Invoke(services),
         };
     }
 

@@ -3,6 +3,9 @@ namespace Loadstone;
 /// <summary>The rules every endpoint address and endpoint set must follow, with messages that say what is wrong.</summary>
 internal static class EndpointValidation
 {
+    /// <summary>The scheme of endpoints used only by connection balancing (<see cref="ConnectionBalancer"/>): <c>tcp</c>.</summary>
+    public const string TcpScheme = "tcp";
+
     public static string? ValidateAddress(Uri address)
     {
         if (!address.IsAbsoluteUri)
@@ -10,9 +13,14 @@ internal static class EndpointValidation
             return $"'{Redact(address.OriginalString)}' is not an absolute URI such as http://10.0.0.5:8080.";
         }
 
-        if (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)
+        if (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps && address.Scheme != TcpScheme)
         {
             return $"'{Redact(address.OriginalString)}' has scheme '{address.Scheme}'; only http and https are supported.";
+        }
+
+        if (address.Scheme == TcpScheme && address.IsDefaultPort)
+        {
+            return $"'{Redact(address.OriginalString)}' has no port; a tcp endpoint is written tcp://host:port.";
         }
 
         if (!string.IsNullOrEmpty(address.UserInfo))

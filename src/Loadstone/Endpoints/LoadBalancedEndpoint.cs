@@ -27,7 +27,8 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
     /// <summary>Creates an endpoint.</summary>
     /// <param name="address">
     /// An absolute <c>http</c> or <c>https</c> URI. It may carry a path prefix (kept in front of each request's
-    /// path) but no user information, query or fragment.
+    /// path) but no user information, query or fragment. Services balanced only by connection
+    /// (<see cref="ConnectionBalancer"/>) may also use <c>tcp://host:port</c>.
     /// </param>
     /// <param name="zone">The availability zone the endpoint runs in, or <see langword="null"/> when unknown.</param>
     /// <param name="weight">

@@ -19,15 +19,19 @@ internal sealed class PoolSnapshot
     /// <param name="stages">What pipelines are made of.</param>
     /// <param name="failOpen">Route to every member whatever its health.</param>
     /// <param name="knownFilters">Filters to prepare pipelines for now, rather than on a request.</param>
+    /// <param name="inSubset">This client's subset by member index (subsetting), or null for every member.</param>
     public PoolSnapshot(EndpointState[] all, int memberCount, int healthyCount, PickStages stages, bool failOpen,
-        IEnumerable<EndpointFilter>? knownFilters = null)
+        IEnumerable<EndpointFilter>? knownFilters = null, bool[]? inSubset = null)
     {
         All = all;
         MemberCount = memberCount;
         HealthyCount = healthyCount;
         _stages = stages;
         FailOpen = failOpen;
-        Pipeline = PickPipeline.Build(stages, BuildCandidates<object?>(static (s, _) => s.Endpoint.Name is null, null));
+        SubsetSize = inSubset?.Count(static b => b) ?? memberCount;
+        Pipeline = PickPipeline.Build(stages, inSubset is null
+            ? BuildCandidates<object?>(static (s, _, _) => s.Endpoint.Name is null, null)
+            : BuildCandidates(static (s, i, subset) => s.Endpoint.Name is null && subset[i], inSubset));
         foreach (var filter in knownFilters ?? [])
         {
             _filtered.TryAdd(filter, BuildFiltered(filter));
@@ -39,6 +43,9 @@ internal sealed class PoolSnapshot
     public int MemberCount { get; }
 
     public int HealthyCount { get; }
+
+    /// <summary>The members this client uses: its subset's size with subsetting, else every member.</summary>
+    public int SubsetSize { get; }
 
     public bool FailOpen { get; }
 
@@ -77,7 +84,7 @@ internal sealed class PoolSnapshot
     {
         foreach (var scheme in filter.SchemePreference)
         {
-            var set = BuildCandidates(static (s, arg) => arg.Filter.Matches(s.Endpoint, arg.Scheme), (Filter: filter, Scheme: scheme));
+            var set = BuildCandidates(static (s, _, arg) => arg.Filter.Matches(s.Endpoint, arg.Scheme), (Filter: filter, Scheme: scheme));
             if (set.Count > 0)
             {
                 return PickPipeline.Build(_stages, set);
@@ -87,14 +94,14 @@ internal sealed class PoolSnapshot
         return PickPipeline.Build(_stages, CandidateSet.Empty);
     }
 
-    private CandidateSet BuildCandidates<TArg>(Func<EndpointState, TArg, bool> include, TArg arg)
+    private CandidateSet BuildCandidates<TArg>(Func<EndpointState, int, TArg, bool> include, TArg arg)
     {
         var endpoints = new List<EndpointState>(MemberCount);
         var weights = new List<double>(MemberCount);
         for (var i = 0; i < MemberCount; i++)
         {
             var state = All[i];
-            if (state.Endpoint.Weight > 0 && (FailOpen || state.IsRoutable) && include(state, arg))
+            if (state.Endpoint.Weight > 0 && (FailOpen || state.IsRoutable) && include(state, i, arg))
             {
                 endpoints.Add(state);
                 weights.Add(state.Endpoint.Weight * state.WeightFactor);

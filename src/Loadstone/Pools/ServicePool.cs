@@ -40,6 +40,8 @@ public sealed partial class ServicePool : IDisposable
     private ITimer? _housekeeping;
     private ActiveHealthProber? _prober;
     private volatile PoolSnapshot _snapshot;
+    private SubsetSelector? _subsets;
+    private IDisposable? _peerSubscription;
 
     /// <summary>Creates a pool without a container. Sources and health checks start on first use or on <see cref="InitializeAsync"/>.</summary>
     /// <param name="serviceName">The logical service name, e.g. <c>catalog</c>.</param>
@@ -76,6 +78,7 @@ public sealed partial class ServicePool : IDisposable
         Retry = options.Retries.Enabled ? new RetryPolicy(options.Retries, TimeProvider) : null;
         lock (_gate)
         {
+            _subsets = CreateSubsets(options);
             _snapshot = Rebuild();
         }
 
@@ -216,43 +219,13 @@ public sealed partial class ServicePool : IDisposable
             }
 
             _disposed.Cancel();
+            _peerSubscription?.Dispose();
             _housekeeping?.Dispose();
             _prober?.Dispose();
         }
 
         _sources.Dispose();
         Telemetry.Instruments.Unregister(this);
-    }
-
-    /// <summary>
-    /// Applies reloaded options: new endpoints, strategy and health settings. Invalid options are rejected and the
-    /// current ones kept. Endpoint sources are watched for the pool's lifetime and are not replaced.
-    /// </summary>
-    /// <returns><see langword="true"/> when applied.</returns>
-    internal bool TryApplyOptions(LoadBalancingOptions options)
-    {
-        var problems = new LoadBalancingOptionsValidator(_strategies).Problems(ServiceName, options, Sources(_dependencies));
-        if (problems.Count > 0)
-        {
-            Log.OptionsRejected(_logger, ServiceName, string.Join(" ", problems));
-            return false;
-        }
-
-        lock (_gate)
-        {
-            var previous = _options;
-            // Bindings survive a reload that keeps the sticky settings, so sessions are not reshuffled; so does the
-            // strategy's state (a round-robin position, say) when the strategy stays.
-            var sameStrategy = string.Equals(options.Strategy, previous.Strategy, StringComparison.OrdinalIgnoreCase);
-            var sticky = SameStickiness(previous.StickySessions, options.StickySessions) ? _stages.Sticky : null;
-            Volatile.Write(ref _options, options);
-            _stages = CreateStages(options, sticky, sameStrategy ? _stages.Strategy : null);
-            Retry = options.Retries.Enabled ? new RetryPolicy(options.Retries, TimeProvider) : null;
-            ApplyActiveHealthOptions(previous.HealthChecks.Active.Enabled, options.HealthChecks.Active);
-            Publish("options reloaded");
-        }
-
-        return true;
     }
 
     /// <summary>Records a probe result; called by the prober.</summary>
@@ -338,28 +311,6 @@ public sealed partial class ServicePool : IDisposable
         }
     }
 
-    // Called under _gate after a reload: new settings reach the prober; turning checks on or off starts or stops it.
-    private void ApplyActiveHealthOptions(bool wasEnabled, ActiveHealthCheckOptions active)
-    {
-        if (active.Enabled == wasEnabled)
-        {
-            _prober?.UpdateOptions(active);
-            return;
-        }
-
-        ActiveCheckResults.Switch(_membership.States, active.Enabled);
-        if (active.Enabled)
-        {
-            // Once started (housekeeping exists), start probing here; Publish starts the probes. Else start-up will.
-            _prober = _housekeeping is null || _disposed.IsCancellationRequested ? null : new ActiveHealthProber(this, active);
-        }
-        else
-        {
-            _prober?.Dispose();
-            _prober = null;
-        }
-    }
-
     // Called under _gate.
     private void Publish(string cause)
     {
@@ -381,7 +332,7 @@ public sealed partial class ServicePool : IDisposable
         var options = _options;
         var now = TimeProvider.GetUtcNow();
         var members = _membership.Update(options.Endpoints.Concat(_sources.Endpoints), now, options.DeregistrationDelay, CreateState);
-        return SnapshotBuilder.Build(members, _membership.Draining, now, options, _stages, _knownFilters.Keys);
+        return SnapshotBuilder.Build(members, _membership.Draining, now, options, _stages, _knownFilters.Keys, _subsets);
     }
 
     private EndpointState CreateState(LoadBalancedEndpoint endpoint, bool anyRoutable)
@@ -403,17 +354,11 @@ public sealed partial class ServicePool : IDisposable
         return new PickStages(Telemetry, strategy, sticky, options.Zones, Random);
     }
 
-    private static bool SameStickiness(StickySessionOptions a, StickySessionOptions b) =>
-        a.IsEnabled && b.IsEnabled
-        && a.KeySource == b.KeySource && string.Equals(a.KeyName, b.KeyName, StringComparison.Ordinal)
-        && a.KeySelector == b.KeySelector && a.Duration == b.Duration && a.FailurePolicy == b.FailurePolicy
-        && a.MaxBindings == b.MaxBindings && a.BoundedLoadFactor.Equals(b.BoundedLoadFactor);
-
     private static bool SameMembers(EndpointState[] a, EndpointState[] b) =>
         a.AsSpan().SequenceEqual(b, ReferenceEqualityComparer.Instance);
 
     private static ServiceFacts Sources(ServicePoolDependencies dependencies) =>
-        new(dependencies.EndpointSources.Count > 0, dependencies.StrategyFactory is not null);
+        new(dependencies.EndpointSources.Count > 0, dependencies.StrategyFactory is not null, dependencies.PeerCoordinates is not null);
 
     private static void ThrowIfInvalid(string serviceName, LoadBalancingOptions options, StrategyCatalog strategies, ServicePoolDependencies dependencies)
     {

@@ -44,6 +44,13 @@ public sealed class ServicePoolDependencies
     public Func<StrategyContext, ILoadBalancingStrategy>? StrategyFactory { get; init; }
 
     /// <summary>
+    /// Supplies this client's peer coordinate for subsetting (a peer registry), instead of
+    /// <see cref="SubsettingOptions.ClientIndex"/> and <see cref="SubsettingOptions.ClientCount"/>. The default,
+    /// <see langword="null"/>, uses those settings.
+    /// </summary>
+    public IPeerCoordinateSource? PeerCoordinates { get; init; }
+
+    /// <summary>
     /// Builds the handler health probes are sent with (to set TLS options, say). The default, <see langword="null"/>, uses
     /// a <see cref="SocketsHttpHandler"/> that never follows redirects. Called when probing starts; the pool disposes the
     /// handler when probing stops, so return a new one on each call.

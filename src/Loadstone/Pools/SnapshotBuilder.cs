@@ -12,8 +12,9 @@ internal static class SnapshotBuilder
     /// <param name="options">The pool's options.</param>
     /// <param name="stages">What pipelines are made of.</param>
     /// <param name="knownFilters">Filters whose pipelines to prepare now.</param>
+    /// <param name="subsets">The subsetting stage, or null when subsetting is off.</param>
     public static PoolSnapshot Build(List<EndpointState> members, IReadOnlyList<EndpointState> draining, DateTimeOffset now,
-        LoadBalancingOptions options, PickStages stages, IEnumerable<EndpointFilter> knownFilters)
+        LoadBalancingOptions options, PickStages stages, IEnumerable<EndpointFilter> knownFilters, SubsetSelector? subsets = null)
     {
         var newlyRoutable = EvaluateHealth(members);
         SlowStart.Advance(members, newlyRoutable, now, options.SlowStart);
@@ -32,7 +33,35 @@ internal static class SnapshotBuilder
         }
 
         return new PoolSnapshot(all, members.Count, healthy, stages,
-            failOpen.Enabled && FailOpen.IsBreached(members.Count, healthy, failOpen), knownFilters);
+            failOpen.Enabled && FailOpen.IsBreached(members.Count, healthy, failOpen), knownFilters, Subset(members, subsets));
+    }
+
+    /// <summary>Which members are in this client's subset (by member index), or null when subsetting is off.</summary>
+    private static bool[]? Subset(List<EndpointState> members, SubsetSelector? subsets)
+    {
+        if (subsets is null || members.Count == 0)
+        {
+            return null;
+        }
+
+        var endpoints = new LoadBalancedEndpoint[members.Count];
+        var routable = new bool[members.Count];
+        for (var i = 0; i < endpoints.Length; i++)
+        {
+            endpoints[i] = members[i].Endpoint;
+            routable[i] = members[i].IsRoutable;
+        }
+
+        // An unhealthy member of the window is replaced by the next healthy endpoint while it is out, then handed back.
+        var indices = new int[members.Count];
+        var count = subsets.Select(endpoints, routable, indices);
+        var inSubset = new bool[members.Count];
+        foreach (var index in indices.AsSpan(0, count))
+        {
+            inSubset[index] = true;
+        }
+
+        return inSubset;
     }
 
     /// <summary>Sets each member's health from ejections and active checks.</summary>

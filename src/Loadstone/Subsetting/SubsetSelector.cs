@@ -21,12 +21,13 @@ internal sealed class SubsetSelector
     /// <param name="service">The service, for messages.</param>
     /// <param name="options">Validated options with <see cref="SubsettingOptions.IsEnabled"/> set.</param>
     /// <param name="localZone">The pool's <c>Zones:LocalZone</c>.</param>
-    public SubsetSelector(string service, SubsettingOptions options, string? localZone)
+    /// <param name="peers">Where the coordinate comes from; <see langword="null"/> for the options' index and count.</param>
+    public SubsetSelector(string service, SubsettingOptions options, string? localZone, IPeerCoordinateSource? peers = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _localZone = localZone;
-        Peers = options.CreatePeerCoordinateSource(service);
+        Peers = options.CreatePeerCoordinateSource(service, peers);
     }
 
     /// <summary>Where the coordinate comes from; rebuild the snapshot when its change token fires.</summary>

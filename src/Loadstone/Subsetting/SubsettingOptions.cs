@@ -81,7 +81,8 @@ public sealed class SubsettingOptions
     /// <summary>
     /// This client's index among the clients of the service, from 0 to <see cref="ClientCount"/> − 1: a stable ordinal,
     /// such as a StatefulSet pod's ordinal. Two clients must never share an index. Required (with
-    /// <see cref="ClientCount"/>) when subsetting is on, unless <see cref="PeerCoordinates"/> is set. The default is
+    /// <see cref="ClientCount"/>) when subsetting is on, unless a peer coordinate source is given in code
+    /// (<c>UsePeerCoordinates</c>, or <see cref="ServicePoolDependencies.PeerCoordinates"/>). The default is
     /// <see langword="null"/> (not set).
     /// </summary>
     public int? ClientIndex { get; set; }
@@ -91,12 +92,6 @@ public sealed class SubsettingOptions
     /// <see langword="null"/> (not set); the range is 1 to 1,000,000.
     /// </summary>
     public int? ClientCount { get; set; }
-
-    /// <summary>
-    /// Supplies the peer coordinate and says when it changes (a peer registry), instead of
-    /// <see cref="ClientIndex"/> and <see cref="ClientCount"/>. Code only; the default is <see langword="null"/>.
-    /// </summary>
-    public IPeerCoordinateSource? PeerCoordinates { get; set; }
 
     /// <summary>How subsets are spread over zones. The default is <see cref="SubsetZoneMode.Proportional"/>.</summary>
     public SubsetZoneMode ZoneMode { get; set; }
@@ -113,15 +108,14 @@ public sealed class SubsettingOptions
         var coordinate = new PeerCoordinate(index, count);
         ClientIndex = coordinate.Index;
         ClientCount = coordinate.Count;
-        PeerCoordinates = null;
         return this;
     }
 
-    /// <summary>The source of this client's coordinate: <see cref="PeerCoordinates"/>, else one built from the index and count.</summary>
+    /// <summary>The source of this client's coordinate: <paramref name="source"/> when given, else one built from the index and count.</summary>
     /// <exception cref="InvalidOperationException">Neither is set, or the index and count are out of range.</exception>
-    internal IPeerCoordinateSource CreatePeerCoordinateSource(string service)
+    internal IPeerCoordinateSource CreatePeerCoordinateSource(string service, IPeerCoordinateSource? source)
     {
-        if (PeerCoordinates is { } source)
+        if (source is not null)
         {
             return source;
         }
@@ -131,13 +125,14 @@ public sealed class SubsettingOptions
             return new StaticPeerCoordinateSource($"options:{service}", new PeerCoordinate(index, count));
         }
 
-        throw new InvalidOperationException($"Service '{service}': subsetting needs this client's coordinate (Subsetting:ClientIndex and Subsetting:ClientCount, or Subsetting.PeerCoordinates).");
+        throw new InvalidOperationException($"Service '{service}': subsetting needs this client's coordinate (Subsetting:ClientIndex and Subsetting:ClientCount, or a peer coordinate source).");
     }
 
     /// <summary>Every problem with these options, each naming the setting and its configuration key.</summary>
     /// <param name="service">The service, for the messages.</param>
     /// <param name="localZone">The pool's <c>Zones:LocalZone</c>, which <see cref="SubsetZoneMode.LocalZone"/> needs.</param>
-    internal List<string> Validate(string service, string? localZone)
+    /// <param name="hasPeerCoordinates">A peer coordinate source is given in code, so the index and count are not needed.</param>
+    internal List<string> Validate(string service, string? localZone, bool hasPeerCoordinates = false)
     {
         var problems = new List<string>();
         var key = $"LoadBalancing:Services:{service}:Subsetting";
@@ -169,14 +164,14 @@ public sealed class SubsettingOptions
                 problems.Add($"Service '{service}': Subsetting:ClientIndex ({key}:ClientIndex) is {index}; it must be between 0 and Subsetting:ClientCount − 1 ({total - 1}).");
             }
         }
-        else if (ClientCount is not null && PeerCoordinates is null)
+        else if (ClientCount is not null && !hasPeerCoordinates)
         {
             problems.Add($"Service '{service}': Subsetting:ClientCount ({key}:ClientCount) is set but Subsetting:ClientIndex ({key}:ClientIndex) is not; set this client's index too.");
         }
 
-        if (IsEnabled && PeerCoordinates is null && (ClientIndex is null || ClientCount is null))
+        if (IsEnabled && !hasPeerCoordinates && (ClientIndex is null || ClientCount is null))
         {
-            problems.Add($"Service '{service}': Subsetting:Mode ({key}:Mode) is {Mode} but this client's coordinate is not set; set Subsetting:ClientIndex ({key}:ClientIndex, e.g. a StatefulSet ordinal) and Subsetting:ClientCount ({key}:ClientCount), or Subsetting.PeerCoordinates in code.");
+            problems.Add($"Service '{service}': Subsetting:Mode ({key}:Mode) is {Mode} but this client's coordinate is not set; set Subsetting:ClientIndex ({key}:ClientIndex, e.g. a StatefulSet ordinal) and Subsetting:ClientCount ({key}:ClientCount), or give a peer coordinate source in code (UsePeerCoordinates).");
         }
 
         if (IsEnabled && ZoneMode == SubsetZoneMode.LocalZone && string.IsNullOrWhiteSpace(localZone))

@@ -6,14 +6,15 @@ namespace Loadstone.Discovery;
 internal static class DiscoverySection
 {
     /// <summary>
-    /// Binds <paramref name="section"/> onto <paramref name="options"/>; an unknown key (a typo) or a value that does not
-    /// convert is reported with the section's path instead of thrown.
+    /// Binds <paramref name="section"/> with <paramref name="bind"/>; an unknown key (a typo) or a value that does not
+    /// convert is reported with the section's path instead of thrown. <paramref name="bind"/> makes the typed call (so the
+    /// binder's source generator writes the binding), strictly (unknown keys are errors) when its flag is true.
     /// </summary>
-    public static void Bind(IConfigurationSection section, object options, ICollection<string> problems)
+    public static void Bind(IConfigurationSection section, Action<IConfigurationSection, bool> bind, ICollection<string> problems)
     {
         try
         {
-            section.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
+            bind(section, true);
         }
         catch (InvalidOperationException ex)
         {
@@ -24,7 +25,7 @@ internal static class DiscoverySection
             // problems are reported in the same message.
             try
             {
-                section.Bind(options);
+                bind(section, false);
             }
             catch (InvalidOperationException)
             {

@@ -261,8 +261,8 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
     {
         using var metrics = new MetricRecorder("catalog-dns-metrics");
         await _dns.RestartAsync([.. s_twoTargets, "srv-host=_http._tcp.catalog.test,gone.test,8089,10,1"]);
-        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer, TimeProvider = _clock, SrvName = "_http._tcp.catalog.test" };
-        await using var source = new DnsEndpointSource("catalog-dns-metrics", options, _logs);
+        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer, SrvName = "_http._tcp.catalog.test" };
+        await using var source = new DnsEndpointSource("catalog-dns-metrics", options, _logs, _clock);
         await source.GetEndpointsAsync(CancellationToken.None);
         await WaitScheduledAsync(source, 1);
 
@@ -296,9 +296,9 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
 
     private DnsEndpointSource Create(Action<DnsDiscoveryOptions> configure)
     {
-        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer, TimeProvider = _clock };
+        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer };
         configure(options);
-        return new DnsEndpointSource("catalog", options, _logs);
+        return new DnsEndpointSource("catalog", options, _logs, _clock);
     }
 
     private static Task WaitScheduledAsync(DnsEndpointSource source, long count) =>

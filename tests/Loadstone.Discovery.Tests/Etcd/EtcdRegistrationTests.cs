@@ -54,8 +54,7 @@ public sealed class EtcdRegistrationTests : IAsyncLifetime
         {
             o.LeaseTtl = TimeSpan.FromSeconds(30);
             o.DrainDelay = TimeSpan.FromSeconds(5);
-            o.TimeProvider = clock;
-        });
+        }, clock);
         await host.StartAsync();
         await Registration(host).Registered.WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -112,9 +111,14 @@ public sealed class EtcdRegistrationTests : IAsyncLifetime
             error.Failures);
     }
 
-    private IHost BuildHost(Action<EtcdRegistrationOptions> configure)
+    private IHost BuildHost(Action<EtcdRegistrationOptions> configure, TimeProvider? clock = null)
     {
         var builder = Host.CreateApplicationBuilder();
+        if (clock is not null)
+        {
+            builder.Services.AddSingleton(clock);
+        }
+
         builder.Services.AddEtcdRegistration(o =>
         {
             o.Endpoints.Add(_etcd.ClientUrl);

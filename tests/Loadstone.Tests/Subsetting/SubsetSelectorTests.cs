@@ -43,7 +43,7 @@ public sealed class SubsetSelectorTests
     {
         var members = SubsetRingTests.Endpoints(100);
         var source = new TestPeerCoordinateSource(new PeerCoordinate(0, 10));
-        var selector = new SubsetSelector("catalog", new SubsettingOptions { Mode = SubsettingMode.Deterministic, SubsetSize = 10, PeerCoordinates = source }, null);
+        var selector = new SubsetSelector("catalog", new SubsettingOptions { Mode = SubsettingMode.Deterministic, SubsetSize = 10 }, null, source);
         var fired = false;
         using var registration = source.GetChangeToken().RegisterChangeCallback(_ => fired = true, null);
         var buffer = new int[100];

@@ -26,7 +26,7 @@ public sealed class SubsettingOptionsTests
 
         var problem = Assert.Single(options.Validate("catalog", null));
 
-        Assert.Equal("Service 'catalog': Subsetting:Mode (LoadBalancing:Services:catalog:Subsetting:Mode) is Deterministic but this client's coordinate is not set; set Subsetting:ClientIndex (LoadBalancing:Services:catalog:Subsetting:ClientIndex, e.g. a StatefulSet ordinal) and Subsetting:ClientCount (LoadBalancing:Services:catalog:Subsetting:ClientCount), or Subsetting.PeerCoordinates in code.", problem);
+        Assert.Equal("Service 'catalog': Subsetting:Mode (LoadBalancing:Services:catalog:Subsetting:Mode) is Deterministic but this client's coordinate is not set; set Subsetting:ClientIndex (LoadBalancing:Services:catalog:Subsetting:ClientIndex, e.g. a StatefulSet ordinal) and Subsetting:ClientCount (LoadBalancing:Services:catalog:Subsetting:ClientCount), or give a peer coordinate source in code (UsePeerCoordinates).", problem);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class SubsettingOptionsTests
     [Fact]
     public void CreatePeerCoordinateSource_FromIndexAndCount_NeverChanges()
     {
-        var source = new SubsettingOptions { Mode = SubsettingMode.Deterministic }.Coordinate(2, 9).CreatePeerCoordinateSource("catalog");
+        var source = new SubsettingOptions { Mode = SubsettingMode.Deterministic }.Coordinate(2, 9).CreatePeerCoordinateSource("catalog", null);
 
         Assert.Equal(new PeerCoordinate(2, 9), source.Current);
         Assert.Null(source.GetChangeToken());
@@ -93,15 +93,15 @@ public sealed class SubsettingOptionsTests
     public void CreatePeerCoordinateSource_CodeSource_WinsOverIndexAndCount()
     {
         var custom = new TestPeerCoordinateSource(new PeerCoordinate(1, 2));
-        var options = new SubsettingOptions { ClientIndex = 0, ClientCount = 5, PeerCoordinates = custom };
+        var options = new SubsettingOptions { ClientIndex = 0, ClientCount = 5 };
 
-        Assert.Same(custom, options.CreatePeerCoordinateSource("catalog"));
+        Assert.Same(custom, options.CreatePeerCoordinateSource("catalog", custom));
     }
 
     [Fact]
     public void CreatePeerCoordinateSource_NothingSet_Throws()
     {
-        var error = Assert.Throws<InvalidOperationException>(() => new SubsettingOptions().CreatePeerCoordinateSource("catalog"));
+        var error = Assert.Throws<InvalidOperationException>(() => new SubsettingOptions().CreatePeerCoordinateSource("catalog", null));
 
         Assert.Contains("Subsetting:ClientIndex and Subsetting:ClientCount", error.Message, StringComparison.Ordinal);
     }

@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Loadstone.Tests.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using static Loadstone.Tests.Connections.ConnectionKit;
+
+namespace Loadstone.Tests.Connections;
+
+/// <summary>Connection metrics on the Loadstone meter, and the connect-failure logs.</summary>
+public sealed class ConnectionTelemetryTests
+{
+    [Fact]
+    public async Task Metrics_OpenedFailedActiveAndDuration_RecordedPerServiceAndEndpoint()
+    {
+        var service = $"metrics-{Guid.NewGuid():N}";
+        var time = new ManualTimeProvider();
+        await using var server = TcpTestServer.Echo();
+        var refusing = RefusingEndpoint();
+        using var pool = Pool(service, LoadBalancingStrategies.FirstAvailable, [refusing, server.Endpoint], time: time);
+        using var balancer = new ConnectionBalancer(pool);
+        var measurements = new ConcurrentQueue<(string Name, double Value, Dictionary<string, object?> Tags)>();
+        var advice = new ConcurrentDictionary<string, IReadOnlyList<double>?>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == LoadstoneMetrics.MeterName && instrument.Name.StartsWith("loadstone.connection", StringComparison.Ordinal))
+            {
+                if (instrument is Histogram<double> histogram)
+                {
+                    advice[instrument.Name] = histogram.Advice?.HistogramBucketBoundaries;
+                }
+
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var copy = new Dictionary<string, object?>();
+            foreach (var tag in tags)
+            {
+                copy[tag.Key] = tag.Value;
+            }
+
+            if (Equals(copy.GetValueOrDefault("loadstone.service"), service))
+            {
+                measurements.Enqueue((instrument.Name, value, copy));
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+
+        var connection = await balancer.ConnectAsync();
+        time.Advance(TimeSpan.FromSeconds(42));
+        await connection.DisposeAsync();
+
+        var good = new LoadBalancedEndpoint(server.Endpoint).Id;
+        var bad = new LoadBalancedEndpoint(refusing).Id;
+        var failed = Assert.Single(measurements, m => m.Name == "loadstone.connections.failed");
+        Assert.Equal((1d, bad, "refused"), (failed.Value, failed.Tags["loadstone.endpoint"], failed.Tags["loadstone.connection.error"]));
+        var opened = Assert.Single(measurements, m => m.Name == "loadstone.connections.opened");
+        Assert.Equal((1d, good), (opened.Value, opened.Tags["loadstone.endpoint"]));
+        Assert.Equal([1d, -1d], measurements.Where(m => m.Name == "loadstone.connections.active").Select(m => m.Value));
+        var duration = Assert.Single(measurements, m => m.Name == "loadstone.connection.duration");
+        Assert.Equal((42d, good), (duration.Value, duration.Tags["loadstone.endpoint"]));
+        Assert.Equal(ConnectionMetrics.DurationBoundaries, advice["loadstone.connection.duration"]);
+    }
+
+    [Fact]
+    public async Task Metrics_WithAContainersMeterFactory_RecordedOnThatContainersMeter()
+    {
+        await using var server = TcpTestServer.Echo();
+        var services = new ServiceCollection();
+        services.AddMetrics();
+        services.AddLoadBalancedConnections("cache", o => o.Endpoints.Add(server.Endpoint));
+        await using var provider = services.BuildServiceProvider();
+        var factory = provider.GetRequiredService<IMeterFactory>();
+        var opened = 0L;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Scope == factory && instrument.Name == "loadstone.connections.opened")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref opened, value));
+        listener.Start();
+
+        await using (await provider.GetRequiredKeyedService<ConnectionBalancer>("cache").ConnectAsync())
+        {
+        }
+
+        Assert.Equal(1, Interlocked.Read(ref opened));
+    }
+
+    [Fact]
+    public async Task Logs_AttemptFailedThenConnectFailed_WithStableEventIds()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        var first = RefusingEndpoint();
+        var second = RefusingEndpoint();
+        using var pool = Pool("cache", LoadBalancingStrategies.FirstAvailable, [first, second]);
+        using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions { MaxConnectAttempts = 2 }, loggerFactory);
+
+        var ex = await Assert.ThrowsAsync<ServiceConnectionException>(() => balancer.ConnectAsync().AsTask());
+
+        var entries = logs.Entries.Where(e => e.Category == "Loadstone.Connections").ToList();
+        Assert.Equal([300, 301], entries.Select(e => e.EventId.Id));
+        Assert.Equal(["ConnectAttemptFailed", "ConnectFailed"], entries.Select(e => e.EventId.Name));
+        Assert.Equal($"Service 'cache': connect attempt 1 of 2 to {new LoadBalancedEndpoint(first).Id} failed: connection refused. Trying another endpoint.", entries[0].Message);
+        Assert.Equal([LogLevel.Debug, LogLevel.Warning], entries.Select(e => e.Level));
+        Assert.Equal($"Service 'cache': no connection after 2 attempts. {ex.Message}", entries[1].Message);
+    }
+
+    [Fact]
+    public async Task Logs_ConnectionFailedWhileOpen_LoggedWhenClosed()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        await using var server = TcpTestServer.Echo();
+        using var pool = Pool("echo", LoadBalancingStrategies.FirstAvailable, [server.Endpoint]);
+        using var balancer = new ConnectionBalancer(pool, loggerFactory: loggerFactory);
+
+        var connection = await balancer.ConnectAsync();
+        connection.ReportFailure();
+        await connection.DisposeAsync();
+
+        var entry = Assert.Single(logs.Entries, e => e.EventId.Id == 303);
+        Assert.Equal(LogLevel.Debug, entry.Level);
+        Assert.StartsWith($"Service 'echo': a connection to {new LoadBalancedEndpoint(server.Endpoint).Id} failed after ", entry.Message, StringComparison.Ordinal);
+    }
+}
