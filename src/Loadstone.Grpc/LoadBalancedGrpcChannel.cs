@@ -15,8 +15,8 @@ public static class LoadBalancedGrpcChannel
     /// <param name="options">
     /// Further channel options (retry policy, message sizes, credentials); optional. Its <c>HttpHandler</c>, when set, is
     /// used below the call tracking handler (the default is a <see cref="SocketsHttpHandler"/> with multiple HTTP/2
-    /// connections); its <c>ServiceProvider</c> is kept for every other service. Without <c>Credentials</c>, the channel
-    /// uses TLS when the pool lists an https endpoint, and h2c otherwise.
+    /// connections) and is disposed with the channel; its <c>ServiceProvider</c> is kept for every other service. Without
+    /// <c>Credentials</c>, the channel uses TLS when the pool lists an https endpoint, and h2c otherwise.
     /// </param>
     /// <returns>The channel; dispose it when done.</returns>
     public static GrpcChannel Create(ServicePool pool, GrpcChannelOptions? options = null)

@@ -21,7 +21,8 @@ internal sealed class HandlerPlacementCheck
             }
 
             var problems = new List<string>();
-            foreach (var client in services.GetServices<LoadBalancedClient>().Select(c => c.ClientName).Distinct(StringComparer.Ordinal))
+            // A null name is the client defaults (ConfigureHttpClientDefaults): every client, built on first use.
+            foreach (var client in services.GetServices<LoadBalancedClient>().Select(c => c.ClientName).OfType<string>().Distinct(StringComparer.Ordinal))
             {
                 try
                 {
@@ -40,4 +41,4 @@ internal sealed class HandlerPlacementCheck
 }
 
 /// <summary>Marks a named client that load balancing was added to, so it is added once and checked at start-up.</summary>
-internal sealed record LoadBalancedClient(string ClientName);
+internal sealed record LoadBalancedClient(string? ClientName);

@@ -85,6 +85,22 @@ public sealed class HandlerPlacementTests
     }
 
     [Fact]
+    public async Task BalancerOnTheClientDefaults_HostStarts_AndEveryClientIsBalanced()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.ConfigureHttpClientDefaults(b => b.AddLoadBalancing().AddStandardResilienceHandler());
+        builder.Services.AddLoadBalancedService("catalog", o => o.Endpoints.Add("http://10.0.0.1:8080"));
+        builder.Services.AddHttpClient("orders");
+        using var host = builder.Build();
+
+        await host.StartAsync();
+
+        var chain = Chain(host.Services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler("orders"));
+        Assert.True(chain.OfType<LoadBalancingHandler>().Single().OuterAttempts);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public void ResilienceInsideABalancerInThePrimaryChain_FailsNamingTheClientAndTheFix()
     {
         var services = new ServiceCollection();
