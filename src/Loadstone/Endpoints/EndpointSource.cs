@@ -50,8 +50,9 @@ public static class EndpointSource
     {
         public string Name => name;
 
+        // A null answer goes to the pool as null, which rejects it by name ("returned null") and keeps the last good set.
         public async ValueTask<IReadOnlyList<LoadBalancedEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken) =>
-            (await resolve(cancellationToken).ConfigureAwait(false)).ToArray();
+            (await resolve(cancellationToken).ConfigureAwait(false))?.ToArray()!;
 
         public IChangeToken GetChangeToken() =>
             new CancellationChangeToken(new CancellationTokenSource(interval, timeProvider).Token);
@@ -91,7 +92,10 @@ public sealed class DynamicEndpointSource : IEndpointSource
     public IReadOnlyList<LoadBalancedEndpoint> Current => Volatile.Read(ref _endpoints);
 
     /// <summary>Replaces the endpoints and notifies the pools that use this source.</summary>
-    /// <param name="endpoints">The new set. An empty set or one with duplicates is rejected by the pool, which keeps the last good set.</param>
+    /// <param name="endpoints">
+    /// The new set. An empty set (unless <see cref="AllowsEmpty"/>), one with a null entry or one with duplicates is
+    /// rejected by the pool, which logs why (<c>SourceUpdateRejected</c>) and keeps the last good set.
+    /// </param>
     public void Update(IEnumerable<LoadBalancedEndpoint> endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);

@@ -27,7 +27,7 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
     /// <summary>Creates an endpoint.</summary>
     /// <param name="address">
     /// An absolute <c>http</c> or <c>https</c> URI. It may carry a path prefix (kept in front of each request's
-    /// path) but no user information, query or fragment. Services balanced only by connection
+    /// path) but no user information, query or fragment; an explicit port is 1 to 65535. Services balanced only by connection
     /// (<see cref="ConnectionBalancer"/>) may also use <c>tcp://host:port</c>.
     /// </param>
     /// <param name="zone">The availability zone the endpoint runs in, or <see langword="null"/> when unknown.</param>
@@ -169,9 +169,9 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
             throw new ArgumentException($"'{shown}' has no scheme; write it as http://{shown} or https://{shown}.", nameof(address));
         }
 
-        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
+        if (address.TrimStart().StartsWith('/') || !Uri.TryCreate(address, UriKind.Absolute, out var uri))
         {
-            throw new ArgumentException($"'{EndpointValidation.Redact(address)}' is not an absolute URI such as http://10.0.0.5:8080.", nameof(address));
+            throw new ArgumentException(EndpointValidation.DescribeUnparsable(address), nameof(address));
         }
 
         return uri;

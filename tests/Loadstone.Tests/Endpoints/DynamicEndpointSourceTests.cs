@@ -48,7 +48,7 @@ public sealed class DynamicEndpointSourceTests
         Assert.Equal([A, B], Members(pool));
         var entry = logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected");
         Assert.Contains("'registry'", entry.Message, StringComparison.Ordinal);
-        Assert.Contains("Service 'svc' has no endpoints.", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("Endpoint source 'registry' of service 'svc' returned no endpoints; an empty update is rejected unless the source allows it (AllowsEmpty).", entry.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class DynamicEndpointSourceTests
         Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
         Assert.Equal([A, B], Members(pool));
         Assert.Contains(
-            "Service 'svc' lists endpoint 'http://10.0.0.3:8080' more than once.",
+            "Endpoint source 'registry' of service 'svc' lists endpoint 'http://10.0.0.3:8080' more than once.",
             logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected").Message,
             StringComparison.Ordinal);
 
