@@ -74,7 +74,7 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, 
         }
 
         // A service whose every request is forwarded by its routing rules needs no endpoints of its own.
-        if (options.Endpoints.Count == 0 && !facts.HasEndpointSources && options.Routes is not { Count: > 0 })
+        if (options.Endpoints.Count == 0 && !facts.HasEndpointSources && options.Routes is not { Count: > 0 } && !options.HasRejectedEndpoints)
         {
             problems.Add($"Service '{service}' has no endpoints: add them in code (Endpoints.Add), in configuration ({key}:Endpoints or Services:{service}), or add an endpoint source.");
         }
