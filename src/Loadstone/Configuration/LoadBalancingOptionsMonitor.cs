@@ -94,6 +94,12 @@ internal sealed partial class LoadBalancingOptionsMonitor : IOptionsMonitor<Load
             Log.ReloadRejected(_logger, name, string.Join(" ", ex.Failures));
             return;
         }
+        catch (Exception ex)
+        {
+            // Code that configures the service threw while the reload rebuilt its options: keep the current ones.
+            Log.ReloadFailed(_logger, name, ex);
+            return;
+        }
 
         foreach (var listener in Volatile.Read(ref _listeners))
         {
