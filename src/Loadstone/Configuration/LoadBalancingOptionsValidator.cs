@@ -108,7 +108,7 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, 
         Range(problems, service, key, "HealthChecks:Active:Timeout", active.Timeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(120));
         if (active.Timeout >= active.Interval)
         {
-            problems.Add($"Service '{service}': HealthChecks:Active:Timeout ({active.Timeout}) must be less than HealthChecks:Active:Interval ({active.Interval}).");
+            problems.Add($"Service '{service}': HealthChecks:Active:Timeout ({key}:HealthChecks:Active:Timeout) is {active.Timeout}; it must be less than HealthChecks:Active:Interval ({key}:HealthChecks:Active:Interval, {active.Interval}).");
         }
 
         Range(problems, service, key, "HealthChecks:Active:HealthyThreshold", active.HealthyThreshold, 1, 10);

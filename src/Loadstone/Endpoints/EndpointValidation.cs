@@ -71,6 +71,16 @@ internal static class EndpointValidation
         return NotAbsolute(text);
     }
 
+    /// <summary>
+    /// What is wrong with <c>host:port</c> text (or a URI) that does not parse, when the text tells: a bare path, or a
+    /// port out of range; <see langword="null"/> otherwise.
+    /// </summary>
+    public static string? DescribeHostAndPort(string text)
+    {
+        var problem = DescribeUnparsable(text);
+        return problem.EndsWith(NotAbsoluteSuffix, StringComparison.Ordinal) ? null : problem;
+    }
+
     /// <summary>The message without the " (Parameter 'x')" that <see cref="ArgumentException"/> appends.</summary>
     public static string WithoutParameterName(string message)
     {
@@ -81,22 +91,18 @@ internal static class EndpointValidation
     private static string PathOnly(string address) =>
         $"'{Redact(address)}' is a path, not an absolute URI; write the endpoint's scheme and host first, such as http://10.0.0.5:8080{address} (a path after the host is kept in front of each request's path).";
 
-    private static string NotAbsolute(string address) =>
-        $"'{Redact(address)}' is not an absolute URI such as http://10.0.0.5:8080.";
+    private const string NotAbsoluteSuffix = "' is not an absolute URI such as http://10.0.0.5:8080.";
+
+    private static string NotAbsolute(string address) => $"'{Redact(address)}{NotAbsoluteSuffix}";
 
     private static string PortOutOfRange(string address, string port) =>
         $"'{Redact(address)}' has port {port}; a port must be between {MinPort} and {MaxPort}.";
 
-    // The port as written in scheme://[userinfo@]host:port/..., or null when there is none.
+    // The port as written in [scheme://][userinfo@]host:port/..., or null when there is none.
     private static string? PortText(string address)
     {
         var separator = address.IndexOf("://", StringComparison.Ordinal);
-        if (separator < 0)
-        {
-            return null;
-        }
-
-        var authority = address.AsSpan(separator + 3);
+        var authority = address.AsSpan(separator < 0 ? 0 : separator + 3);
         var end = authority.IndexOfAny('/', '?', '#');
         authority = end < 0 ? authority : authority[..end];
         authority = authority[(authority.LastIndexOf('@') + 1)..];

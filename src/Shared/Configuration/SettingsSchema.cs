@@ -12,10 +12,12 @@ namespace Loadstone;
 /// binder stops at its first. Shared source file of the packages that bind configuration.
 /// </summary>
 /// <remarks>
-/// The binder stays the judge of what binds: a key this schema does not know is reported only if binding it alone
-/// fails too, and a value is reported as not converting only if binding it alone fails. On top of the binder, this
-/// rejects what the binder accepts and then ignores or misreads: a read-only setting, an array entry whose key is not
-/// an index, an enum written as a number or as a comma-separated list.
+/// The settings are the public properties the binder binds: those with a public setter, and get-only sections and
+/// collections it fills in place (under their <see cref="ConfigurationKeyNameAttribute"/> name, if any). The binder
+/// stays the judge of what converts: a value is reported only if binding it alone fails (an empty value leaves a
+/// number, a time span or an enum at its default, as the binder does). On top of the binder, this rejects what the
+/// binder accepts and then ignores or misreads: a read-only or internal property, an array entry whose key is not an
+/// index, an enum written as a number or as a comma-separated list.
 /// </remarks>
 internal sealed class SettingsSchema
 {
@@ -81,15 +83,12 @@ internal sealed class SettingsSchema
             {
                 case Kind.Section:
                     var section = node.Section!;
-                    if (!section.TryGetSetting(segment, out var property, out var readOnly))
+                    if (!section.TryGetSetting(segment, out var property))
                     {
-                        // A key no property matches: the binder is asked too, so a schema behind the types never rejects a setting.
-                        return readOnly || BindsAlone(key, value, bindAlone) is not null
-                            ? $"{subject(Path(segments, i + 1))} is not a known setting; {Label(segments, i)} has {string.Join(", ", section.Names)}.{Suggestion(segment, section.Names)}"
-                            : null;
+                        return $"{subject(Path(segments, i + 1))} is not a known setting; {Label(segments, i)} has {string.Join(", ", section.Names)}.{Suggestion(segment, section.Names)}";
                     }
 
-                    node = Classify(property!.PropertyType);
+                    node = Classify(property.PropertyType);
                     break;
                 case Kind.List:
                     if (!IsIndex(segment))
@@ -127,11 +126,11 @@ internal sealed class SettingsSchema
     private static string? Convert(string key, string? value, Type type, Func<string, string> subject, Func<IConfiguration, Exception?> bindAlone)
     {
         var shown = $"{subject(key)} is '{value}'";
-        if (type.IsEnum)
+        if (type.IsEnum && !string.IsNullOrEmpty(value))
         {
             // The binder also takes numbers and comma-separated names (combined as flags): neither is meant here.
             var names = Enum.GetNames(type);
-            var name = value?.Trim();
+            var name = value.Trim();
             return names.Any(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
                 ? null
                 : $"{shown}; use one of {string.Join(", ", names)}.";
@@ -272,9 +271,9 @@ internal sealed class SectionType
         Type = type;
         Label = label;
         _properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetIndexParameters().Length == 0 && p.GetMethod is { IsPublic: true })
-            .ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
-        Names = [.. _properties.Values.Where(IsSetting).Select(p => p.Name).Concat(alsoKnown)];
+            .Where(p => p.GetIndexParameters().Length == 0 && p.GetMethod is { IsPublic: true } && IsSetting(p))
+            .ToDictionary(p => p.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? p.Name, StringComparer.OrdinalIgnoreCase);
+        Names = [.. _properties.Keys.Concat(alsoKnown)];
     }
 
     [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)]
@@ -286,21 +285,10 @@ internal sealed class SectionType
     public string[] Names { get; }
 
     /// <summary>
-    /// The setting named <paramref name="name"/> (case-insensitive). A read-only scalar (IsEnabled) is no setting, and
-    /// <paramref name="readOnly"/> says so: the binder ignores a value for it without a word.
+    /// The setting named <paramref name="name"/> (case-insensitive). A read-only scalar (IsEnabled) is no setting: the
+    /// binder knows its name and ignores a value for it without a word.
     /// </summary>
-    public bool TryGetSetting(string name, out PropertyInfo? property, out bool readOnly)
-    {
-        readOnly = false;
-        if (_properties.TryGetValue(name, out property) && IsSetting(property))
-        {
-            return true;
-        }
-
-        readOnly = property is not null;
-        property = null;
-        return false;
-    }
+    public bool TryGetSetting(string name, [NotNullWhen(true)] out PropertyInfo? property) => _properties.TryGetValue(name, out property);
 
     // A setting has a public setter, or is a get-only section or collection the binder fills in place.
     private static bool IsSetting(PropertyInfo property)

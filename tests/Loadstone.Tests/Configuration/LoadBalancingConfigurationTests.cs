@@ -76,6 +76,25 @@ public sealed class LoadBalancingConfigurationTests
         Assert.Equal([expected], options.ConfigurationProblems);
     }
 
+    [Theory]
+    [InlineData("Endpoints:0", "http://10.0.0.1:0")]
+    [InlineData("Endpoints:0:Weight", "heavy")]
+    [InlineData("Endpoints:0:Wieght", "2")]
+    public void OptionsFactory_OnlyEndpointRejected_ReportedOnceWithoutAlsoSayingThereAreNoEndpoints(string key, string value)
+    {
+        using var provider = Provider(new()
+        {
+            [$"{Catalog}:Endpoints:0:Address"] = "http://10.0.0.1:8080",
+            [$"{Catalog}:{key}"] = value,
+        });
+
+        var ex = Assert.Throws<OptionsValidationException>(() =>
+            provider.GetRequiredService<IOptionsFactory<LoadBalancingOptions>>().Create("catalog"));
+
+        var failure = Assert.Single(ex.Failures);
+        Assert.StartsWith($"Service 'catalog': {key} ({Catalog}:{key})", failure, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Configure_MisspelledKey_ProblemNamesTheKeyAndTheNearestSetting()
     {

@@ -91,6 +91,30 @@ public sealed class DynamicEndpointSourceTests
     }
 
     [Fact]
+    public async Task Update_SetWithANull_RejectedByNameWithoutAnExceptionAndLastGoodSetKept()
+    {
+        var logs = new RecordingLoggerFactory();
+        var source = new DynamicEndpointSource("registry", [A, B]);
+        using var pool = Pool(source, logs: logs);
+        await pool.InitializeAsync();
+
+        source.Update([C, null!]);
+
+        Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
+        var entry = logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected");
+        Assert.Equal(
+            "Service 'svc' rejected an update from endpoint source 'registry' and keeps its last good endpoints: Endpoint source 'registry' of service 'svc' returned null at index 1; every entry must be an endpoint.",
+            entry.Message);
+        Assert.Null(entry.Exception);
+        Assert.Equal(0, logs.Count("SourceFailed"));
+        Assert.Equal([A, B], Members(pool));
+
+        // The source is not stuck: the next good update applies.
+        source.Update([C]);
+        Assert.True(SpinWait.SpinUntil(() => Members(pool).SequenceEqual([C]), Wait));
+    }
+
+    [Fact]
     public async Task InitializeAsync_SourceStartsEmpty_ReadyButNoEndpoints()
     {
         var source = new DynamicEndpointSource("registry");
