@@ -116,6 +116,12 @@ internal static class EndpointsConfiguration
         var metadata = entry.GetSection(Metadata).GetChildren()
             .Where(c => c.Value is not null)
             .ToDictionary(c => c.Key, c => c.Value!, StringComparer.Ordinal);
+        if (EndpointValidation.ValidateName(entry[Name]) is { } nameProblem)
+        {
+            problems.Add($"{subject($"{path}:{Name}")} is '{entry[Name]}': {nameProblem}");
+            return null;
+        }
+
         return Create(address!, entry[Zone], weight, metadata, entry[Name], subject($"{path}:{Address}"), problems);
     }
 

@@ -115,6 +115,15 @@ internal static class EndpointValidation
             ? $"weight {weight} is outside the range {LoadBalancedEndpoint.MinWeight}-{LoadBalancedEndpoint.MaxWeight}."
             : null;
 
+    /// <summary>
+    /// A named endpoint is requested as <c>http://_{name}.{service}</c>, so its name is one host label: a name with a dot,
+    /// a space or another character a host cannot hold could never be requested.
+    /// </summary>
+    public static string? ValidateName(string? name) =>
+        string.IsNullOrWhiteSpace(name) || name.AsSpan().IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") < 0
+            ? null
+            : $"endpoint name '{name}' could never be requested (as http://_{name}.service): a name holds only letters, digits, '-' and '_'.";
+
     /// <summary>Checks a whole set: not empty, no duplicates. Returns every problem found.</summary>
     public static List<string> ValidateSet(string serviceName, IReadOnlyList<LoadBalancedEndpoint> endpoints, bool allowEmpty = false)
     {

@@ -38,9 +38,10 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
     /// <param name="metadata">Free-form labels (version, rack, ...). Never interpreted by the balancer.</param>
     /// <param name="name">
     /// The named endpoint this address serves, as in Microsoft.Extensions.ServiceDiscovery (<c>dashboard</c> in
-    /// <c>https://_dashboard.basket</c>); <see langword="null"/> for an unnamed endpoint.
+    /// <c>https://_dashboard.basket</c>); <see langword="null"/> for an unnamed endpoint. Letters, digits, <c>-</c> and
+    /// <c>_</c> only, since it is requested as a host label.
     /// </param>
-    /// <exception cref="ArgumentException">The address or weight is not valid; the message says why.</exception>
+    /// <exception cref="ArgumentException">The address, weight or name is not valid; the message says why.</exception>
     public LoadBalancedEndpoint(Uri address, string? zone = null, int weight = DefaultWeight,
         IReadOnlyDictionary<string, string>? metadata = null, string? name = null)
     {
@@ -53,6 +54,11 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
         if (EndpointValidation.ValidateWeight(weight) is { } weightProblem)
         {
             throw new ArgumentOutOfRangeException(nameof(weight), weight, weightProblem);
+        }
+
+        if (EndpointValidation.ValidateName(name) is { } nameProblem)
+        {
+            throw new ArgumentException(nameProblem, nameof(name));
         }
 
         Address = address;

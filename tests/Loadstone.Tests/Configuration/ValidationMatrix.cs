@@ -106,6 +106,8 @@ internal static class ValidationMatrix
         { "Endpoints:0:Address=http://10.0.0.1 | Endpoints:0:Weight=heavy", $"{S}Endpoints:0:Weight ({K}:Endpoints:0:Weight) is 'heavy'; it must be a whole number from 0 to 10000." },
         { "Endpoints:0:Address=http://10.0.0.1 | Endpoints:0:Weight=-1", $"{S}Endpoints:0:Weight ({K}:Endpoints:0:Weight) is -1; it must be between 0 and 10000." },
         { "Endpoints:0:Address=http://10.0.0.1 | Endpoints:0:Weight=10001", $"{S}Endpoints:0:Weight ({K}:Endpoints:0:Weight) is 10001; it must be between 0 and 10000." },
+        { "Endpoints:0:Address=http://10.0.0.1:8080 | Endpoints:0:Name=admin.v2", $"{S}Endpoints:0:Name ({K}:Endpoints:0:Name) is 'admin.v2': endpoint name 'admin.v2' could never be requested (as http://_admin.v2.service): a name holds only letters, digits, '-' and '_'." },
+        { "Endpoints:0:Address=http://10.0.0.1:8080 | Endpoints:0:Name=my dashboard", $"{S}Endpoints:0:Name ({K}:Endpoints:0:Name) is 'my dashboard': endpoint name 'my dashboard' could never be requested (as http://_my dashboard.service): a name holds only letters, digits, '-' and '_'." },
         { "Endpoints:0=http://10.0.0.1:8080 | Endpoints:1=HTTP://10.0.0.1:8080/", "Service 'catalog' lists endpoint 'http://10.0.0.1:8080' more than once." },
         { "Strategy=RoundRobin | (no endpoints)", "Service 'catalog' has no endpoints: add them in code (Endpoints.Add), in configuration (LoadBalancing:Services:catalog:Endpoints or Services:catalog), or add an endpoint source." },
 
@@ -192,6 +194,7 @@ internal static class ValidationMatrix
         { "Services:catalog:https:0=ftp://10.0.0.7", $"{S}Services:catalog:https:0: 'ftp://10.0.0.7' has scheme 'ftp'; only http and https are supported." },
         { "Services:catalog:dashboard=http://admin:hunter2@10.0.0.7:9090", $"{S}Services:catalog:dashboard: 'http://***@10.0.0.7:9090' carries credentials in the URI; pass credentials in request headers instead." },
         { "Services:catalog:http:0=http://10.0.0.7:8080/?x=1", $"{S}Services:catalog:http:0: 'http://10.0.0.7:8080/?x=1' has a query or fragment; an endpoint address may only have a path prefix." },
+        { "Services:catalog:grpc.web:0=10.0.0.7:8080", $"{S}Services:catalog:grpc.web:0: endpoint name 'grpc.web' could never be requested (as http://_grpc.web.service): a name holds only letters, digits, '-' and '_'." },
         { "Services:catalog:http:0=10.0.0.1:8080", "Service 'catalog' lists endpoint 'http://10.0.0.1:8080' more than once." },
     };
 

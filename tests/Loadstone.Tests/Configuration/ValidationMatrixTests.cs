@@ -212,6 +212,17 @@ public sealed class ValidationMatrixTests
     }
 
     [Theory]
+    [InlineData("admin.v2")]
+    [InlineData("my dashboard")]
+    [InlineData("dash/board")]
+    public void Constructor_NameThatCouldNeverBeRequested_ThrowsSayingWhy(string name)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new LoadBalancedEndpoint("http://10.0.0.1:8080", name: name));
+
+        Assert.Equal($"endpoint name '{name}' could never be requested (as http://_{name}.service): a name holds only letters, digits, '-' and '_'. (Parameter 'name')", ex.Message);
+    }
+
+    [Theory]
     [MemberData(nameof(Pushed))]
     public async Task Pushed_InvalidSet_RejectedLoggedAndLastGoodKept(string set, string expected)
     {
