@@ -14,7 +14,7 @@ public sealed class RoutingRule
     /// <summary>The highest (last evaluated) <see cref="Priority"/>: 50,000.</summary>
     public const int MaxPriority = 50_000;
 
-    /// <summary>A name for logs and messages; optional.</summary>
+    /// <summary>A name for logs, messages and the rule-match metric; optional, unique within a service.</summary>
     public string? Name { get; set; }
 
     /// <summary>The evaluation order, 1 to 50,000, lowest first; unique within a service. Required.</summary>

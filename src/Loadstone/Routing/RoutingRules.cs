@@ -54,7 +54,22 @@ internal static class RoutingRules
             Forward(problems, label, $"{key}:Forward", rule.Forward, hasStickyKey);
         }
 
+        UniqueNames(problems, service, rules);
         return problems;
+    }
+
+    // A rule's name tags its metric and carries its group-stickiness bindings across reloads: two rules sharing one
+    // would mix their counts and hand one rule's bindings to the other.
+    private static void UniqueNames(List<string> problems, string service, IList<RoutingRule> rules)
+    {
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var r = 0; r < rules.Count; r++)
+        {
+            if (rules[r].Name is { } name && !names.TryAdd(name, r))
+            {
+                problems.Add($"Service '{service}': route {r}: Name (LoadBalancing:Services:{service}:Routes:{r}:Name) is '{name}', which is also the name of route {names[name]}; names must be unique.");
+            }
+        }
     }
 
     private static void Forward(List<string> problems, string label, string key, RouteForward forward, bool hasStickyKey)

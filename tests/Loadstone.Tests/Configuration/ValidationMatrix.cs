@@ -169,6 +169,7 @@ internal static class ValidationMatrix
         { "Subsetting:Mode=Aperture | Subsetting:ZoneMode=LocalZone | Subsetting:ClientIndex=0 | Subsetting:ClientCount=2", $"{S}Subsetting:ZoneMode ({K}:Subsetting:ZoneMode) is LocalZone but Zones:LocalZone ({K}:Zones:LocalZone) is not set; set the caller's zone." },
         { "Routes:0:Forward:Pool=catalog", $"{S}route 0: Priority ({K}:Routes:0:Priority) is 0; it must be between 1 and 50000." },
         { Route + "Routes:1:Priority=1 | Routes:1:Forward:Pool=catalog", $"{S}route 1: Priority ({K}:Routes:1:Priority) 1 is also the priority of route 0; priorities must be unique." },
+        { Route + "Routes:0:Name=canary | Routes:1:Name=canary | Routes:1:Priority=2 | Routes:1:Forward:Pool=catalog", $"{S}route 1: Name ({K}:Routes:1:Name) is 'canary', which is also the name of route 0; names must be unique." },
         { "Routes:0:Priority=1 | Routes:0:Match:Paths:0=/a", $"{S}route 0: Forward ({K}:Routes:0:Forward) must set either Pool (one pool) or Pools (a weighted split), not neither." },
         { "Routes:0:Priority=1 | Routes:0:Forward:Pool=ordres", $"{S}route 0 forwards to 'ordres' ({K}:Routes:0:Forward), which is not a configured service; known services: catalog." },
         { "Routes:0:Priority=1 | Routes:0:Forward:Pools:0:Pool=catalog | Routes:0:Forward:Pools:0:Weight=0", $"{S}route 0: Forward.Pools ({K}:Routes:0:Forward:Pools) all have weight 0; at least one must be above 0." },
