@@ -125,6 +125,11 @@ internal sealed class SettingsSchema
 
     private static string? Convert(string key, string? value, Type type, Func<string, string> subject, Func<IConfiguration, Exception?> bindAlone)
     {
+        if (type == typeof(string))
+        {
+            return null; // any text converts
+        }
+
         var shown = $"{subject(key)} is '{value}'";
         if (type.IsEnum && !string.IsNullOrEmpty(value))
         {
