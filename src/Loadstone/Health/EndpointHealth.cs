@@ -63,4 +63,7 @@ public enum EndpointHealthReason
 
     /// <summary>Unchecked: active health checks are disabled.</summary>
     HealthChecksDisabled,
+
+    /// <summary>Unhealthy: ejected by outlier detection because its success rate fell below the mean of its peers by more than <see cref="OutlierDetectionOptions.SuccessRateStdevFactor"/> standard deviations.</summary>
+    EjectedSuccessRate,
 }

@@ -1,0 +1,57 @@
+namespace Loadstone;
+
+/// <summary>
+/// A pool's hedging policy: when to send a hedge (a fixed delay, or a percentile of the recent latencies it records),
+/// and the budget that bounds hedges to <see cref="HedgingOptions.MaxExtraLoadPercent"/> of requests over 10 seconds.
+/// The send loop asks it; it sends nothing itself.
+/// </summary>
+internal sealed class HedgingPolicy
+{
+    /// <summary>The shortest delay a percentile gives, as Finagle's: 1 ms, so a service answering in microseconds is not hedged at once.</summary>
+    internal static readonly TimeSpan MinimumDelay = TimeSpan.FromMilliseconds(1);
+
+    private long _percentileDelayTicks;
+
+    /// <param name="options">The hedging options.</param>
+    /// <param name="timeProvider">The pool's clock.</param>
+    /// <param name="latencies">The window to keep (on a reload), or null for a new one.</param>
+    public HedgingPolicy(HedgingOptions options, TimeProvider timeProvider, LatencyWindow? latencies)
+    {
+        Options = options;
+        // No floor: hedges never exceed the percentage, however few the requests.
+        Budget = new RetryBudget(options.MaxExtraLoadPercent, 0, timeProvider);
+        Latencies = latencies ?? new LatencyWindow(timeProvider);
+        Refresh();
+    }
+
+    public HedgingOptions Options { get; }
+
+    public RetryBudget Budget { get; }
+
+    public LatencyWindow Latencies { get; }
+
+    /// <summary>How long an attempt may run before a hedge is sent; null while a percentile has too few latencies behind it.</summary>
+    public TimeSpan? Delay => Options.Delay ?? (Volatile.Read(ref _percentileDelayTicks) is > 0 and var ticks ? TimeSpan.FromTicks(ticks) : null);
+
+    /// <summary>Control plane, once a second: recomputes the percentile delay.</summary>
+    public void Refresh()
+    {
+        if (Options.Delay is null)
+        {
+            var percentile = Latencies.Percentile(100 - Options.MaxExtraLoadPercent);
+            Volatile.Write(ref _percentileDelayTicks, percentile is { } p ? Math.Max(p.Ticks, MinimumDelay.Ticks) : 0);
+        }
+    }
+
+    /// <summary>
+    /// Records an attempt's latency for the percentile, as Finagle's backup requests do: successes, timeouts and attempts
+    /// that lost to a hedge (their elapsed time: a lower bound). Other failures are fast and would pull the delay down.
+    /// </summary>
+    public void Record(RequestOutcome outcome, long elapsedTicks, long now, bool lostToHedge)
+    {
+        if (outcome is RequestOutcome.Success or RequestOutcome.Timeout || lostToHedge)
+        {
+            Latencies.Record(elapsedTicks, now);
+        }
+    }
+}
