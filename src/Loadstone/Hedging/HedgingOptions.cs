@@ -4,7 +4,8 @@ namespace Loadstone;
 /// Hedged requests, as Finagle's backup requests: when an attempt of a request that may be sent twice (the same rule as
 /// retries: an idempotent method, or <see cref="RetryOptions.RetryNonIdempotent"/>, and content that can be sent again)
 /// has not answered after a delay, a second attempt goes to an endpoint not tried yet; the first good answer wins and the
-/// other attempt is cancelled. A budget keeps the extra requests at most <see cref="MaxExtraLoadPercent"/> of requests.
+/// other attempt is cancelled. A budget keeps the extra requests at most <see cref="MaxExtraLoadPercent"/> of requests
+/// (plus one per second, so that a client with little traffic may hedge too).
 /// </summary>
 /// <remarks>
 /// The delay is <see cref="Delay"/> when set; otherwise the (100 − <see cref="MaxExtraLoadPercent"/>)th percentile of the
@@ -26,8 +27,8 @@ public sealed class HedgingOptions
     public TimeSpan? Delay { get; set; }
 
     /// <summary>
-    /// The most extra load hedging may add, as a percentage of requests over the last 10 seconds, 1 to 50. The default is
-    /// 5. Without a fixed <see cref="Delay"/>, hedges are sent at the (100 − this)th percentile of latency.
+    /// The most extra load hedging may add, as a percentage of requests over the last 10 seconds (plus one hedge per second),
+    /// 1 to 50. The default is 5. Without a fixed <see cref="Delay"/>, hedges are sent at the (100 − this)th percentile of latency.
     /// </summary>
     public int MaxExtraLoadPercent { get; set; } = DefaultMaxExtraLoadPercent;
 

@@ -2,13 +2,17 @@ namespace Loadstone;
 
 /// <summary>
 /// A pool's hedging policy: when to send a hedge (a fixed delay, or a percentile of the recent latencies it records),
-/// and the budget that bounds hedges to <see cref="HedgingOptions.MaxExtraLoadPercent"/> of requests over 10 seconds.
+/// and the budget that bounds hedges to <see cref="HedgingOptions.MaxExtraLoadPercent"/> of requests over 10 seconds, plus
+/// one per second.
 /// The send loop asks it; it sends nothing itself.
 /// </summary>
 internal sealed class HedgingPolicy
 {
     /// <summary>The shortest delay a percentile gives, as Finagle's: 1 ms, so a service answering in microseconds is not hedged at once.</summary>
     internal static readonly TimeSpan MinimumDelay = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Hedges always allowed per second on top of the percentage: 1.</summary>
+    internal const int MinimumHedgesPerSecond = 1;
 
     private long _percentileDelayTicks;
 
@@ -18,8 +22,8 @@ internal sealed class HedgingPolicy
     public HedgingPolicy(HedgingOptions options, TimeProvider timeProvider, LatencyWindow? latencies)
     {
         Options = options;
-        // No floor: hedges never exceed the percentage, however few the requests.
-        Budget = new RetryBudget(options.MaxExtraLoadPercent, 0, timeProvider);
+        // A floor of one hedge per second, so a client with little traffic may still hedge; Finagle's floor is 10.
+        Budget = new RetryBudget(options.MaxExtraLoadPercent, MinimumHedgesPerSecond, timeProvider);
         Latencies = latencies ?? new LatencyWindow(timeProvider);
         Refresh();
     }
