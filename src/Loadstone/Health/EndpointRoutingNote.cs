@@ -38,4 +38,11 @@ public enum EndpointRoutingNote
 
     /// <summary>Avoided by picks until <see cref="EndpointStatus.RetryAfterUntil"/>: it answered 429 or 503 with <c>Retry-After</c>.</summary>
     RetryAfter,
+
+    /// <summary>
+    /// Routable, but at least half of its recent attempts failed (<see cref="EndpointStatus.RecentFailureRate"/> of 0.5 or
+    /// more): load-aware strategies send it little until it answers again, and outlier detection ejects it once a streak
+    /// reaches a threshold.
+    /// </summary>
+    RecentlyFailing,
 }

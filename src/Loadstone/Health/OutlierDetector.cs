@@ -60,26 +60,26 @@ internal sealed partial class OutlierDetector : IOutcomeObserver
             // Envoy's split: a local failure counts only toward its own streak, and leaves the 5xx streaks alone.
             if (Crosses(localCount, passive.ConsecutiveLocalFailures))
             {
-                HandOff(passive, state, EndpointHealthReason.EjectedConsecutiveLocalFailures, unreachable >= localCount);
+                HandOff(passive, state, EndpointHealthReason.EjectedConsecutiveLocalFailures, unreachable >= passive.ConsecutiveLocalFailures);
             }
 
             return;
         }
 
         // Without the split (Envoy's default), a failure without a response counts as a gateway error, as Envoy maps a
-        // connection failure to 503 and a timeout to 504. A streak made only of local failures is reported as such.
+        // connection failure to 503 and a timeout to 504. When the failures that crossed the threshold (the last
+        // `threshold` of the streak) were all local, the ejection is reported as such, and when they were all
+        // undelivered, the endpoint refuses connections.
         var gateway = local || outcome == RequestOutcome.GatewayError;
         var gatewayCount = gateway ? Interlocked.Increment(ref state.ConsecutiveGatewayErrors) : Reset(ref state.ConsecutiveGatewayErrors);
         var serverCount = Interlocked.Increment(ref state.ConsecutiveServerErrors);
-        if (gateway && Crosses(gatewayCount, passive.ConsecutiveGatewayErrors))
+        var (rule, threshold) = gateway && Crosses(gatewayCount, passive.ConsecutiveGatewayErrors)
+            ? (EndpointHealthReason.EjectedConsecutiveGatewayErrors, passive.ConsecutiveGatewayErrors)
+            : Crosses(serverCount, passive.ConsecutiveServerErrors) ? (EndpointHealthReason.EjectedConsecutiveServerErrors, passive.ConsecutiveServerErrors)
+            : (EndpointHealthReason.None, 0);
+        if (threshold > 0)
         {
-            HandOff(passive, state, localCount >= gatewayCount ? EndpointHealthReason.EjectedConsecutiveLocalFailures : EndpointHealthReason.EjectedConsecutiveGatewayErrors,
-                unreachable >= gatewayCount);
-        }
-        else if (Crosses(serverCount, passive.ConsecutiveServerErrors))
-        {
-            HandOff(passive, state, localCount >= serverCount ? EndpointHealthReason.EjectedConsecutiveLocalFailures : EndpointHealthReason.EjectedConsecutiveServerErrors,
-                unreachable >= serverCount);
+            HandOff(passive, state, localCount >= threshold ? EndpointHealthReason.EjectedConsecutiveLocalFailures : rule, unreachable >= threshold);
         }
     }
 

@@ -9,8 +9,8 @@ public sealed record ServicePoolStatus(string ServiceName, string Strategy, bool
 {
     /// <summary>
     /// The "explain" view as indented JSON: the pool and, for each endpoint, address, zone, weight, state, reason, whether
-    /// it is routable and why (note), slow-start factor, in-flight requests, latency (ms), counters, ejections and any
-    /// Retry-After. Field names are stable camelCase.
+    /// it is routable and why (note), slow-start factor, in-flight requests, latency (ms), counters, the recent failure
+    /// rate, ejections and any Retry-After. Field names are stable camelCase.
     /// </summary>
     public string ToJson()
     {
@@ -37,6 +37,7 @@ public sealed record ServicePoolStatus(string ServiceName, string Strategy, bool
                 json.WriteNumber("latencyMs", Math.Round(e.Latency.TotalMilliseconds, 3));
                 json.WriteNumber("totalRequests", e.TotalRequests);
                 json.WriteNumber("failedRequests", e.FailedRequests);
+                json.WriteNumber("recentFailureRate", Math.Round(e.RecentFailureRate, 4));
                 json.WriteNumber("ejections", e.Ejections);
                 if (e.EjectedUntil is { } until)
                 {
@@ -76,6 +77,7 @@ public sealed record ServicePoolStatus(string ServiceName, string Strategy, bool
 /// </param>
 /// <param name="Note">Why it is routable although something is wrong, why outlier detection left it in, or why picks avoid it.</param>
 /// <param name="RetryAfterUntil">Until when picks avoid it because it sent <c>Retry-After</c>; <see langword="null"/> when not.</param>
+/// <param name="RecentFailureRate">The share of its recent attempts that failed (see <see cref="EndpointState.RecentFailureRate"/>).</param>
 public readonly record struct EndpointStatus(
     LoadBalancedEndpoint Endpoint,
     EndpointHealth Health,
@@ -89,7 +91,8 @@ public readonly record struct EndpointStatus(
     DateTimeOffset? EjectedUntil,
     bool IsRoutable = false,
     EndpointRoutingNote Note = EndpointRoutingNote.None,
-    DateTimeOffset? RetryAfterUntil = null);
+    DateTimeOffset? RetryAfterUntil = null,
+    double RecentFailureRate = 0);
 
 /// <summary>Builds the status of one endpoint from its live state and the snapshot it is in.</summary>
 internal static class EndpointStatusView
@@ -115,8 +118,10 @@ internal static class EndpointStatusView
             : state.OutlierNote == EndpointRoutingNote.EjectedBeyondMaxEjectionPercent && state.EjectedUntil is not null ? state.OutlierNote
             : state.OutlierNote is not (EndpointRoutingNote.None or EndpointRoutingNote.EjectedBeyondMaxEjectionPercent)
                 && state.EjectedUntil is null && now - state.OutlierNoteAt < interval ? state.OutlierNote
+            : routable && state.RecentFailureRate >= 0.5 ? EndpointRoutingNote.RecentlyFailing
             : EndpointRoutingNote.None;
         return new EndpointStatus(state.Endpoint, state.Health, state.HealthReason, state.ActiveRequests, state.TotalRequests,
-            state.FailedRequests, state.Latency, state.WeightFactor, state.EjectionCount, state.EjectedUntil, routable, note, retryAfter);
+            state.FailedRequests, state.Latency, state.WeightFactor, state.EjectionCount, state.EjectedUntil, routable, note, retryAfter,
+            state.RecentFailureRate);
     }
 }
