@@ -40,6 +40,22 @@ public sealed class RequeueTests
     }
 
     [Fact]
+    public async Task SendAsync_StreamContentToARefusingEndpoint_RequeuedWithItsContentUnread()
+    {
+        await using var live = await TestBackend.StartAsync("live");
+        var refusing = $"http://127.0.0.1:{ClosedPort()}";
+        var (pool, client) = Create("requeue-stream", LoadBalancingStrategies.FirstAvailable, null, refusing, live.Address.ToString());
+        using var _1 = pool;
+        using var _2 = client;
+        using var content = new StreamContent(new MemoryStream("a stream, read once"u8.ToArray()));
+
+        using var response = await client.PostAsync("http://requeue-stream/upload", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["a stream, read once"], live.Bodies);
+    }
+
+    [Fact]
     public async Task SendAsync_PostThatReachedTheServer_NotRequeuedNorRetried()
     {
         await using var resetting = await TestBackend.StartAsync("resetting");
