@@ -145,6 +145,9 @@ public sealed class EndpointState
     /// <summary>Until when picks avoid the endpoint because it sent <c>Retry-After</c>: a timestamp of the pool's clock, 0 for none.</summary>
     internal long RetryAfterUntil => Volatile.Read(ref _retryAfterUntil);
 
+    /// <summary>The failures since its last success (without the split, the server-error streak counts every failure).</summary>
+    internal int FailureStreak => Math.Max(Volatile.Read(ref _consecutiveServerErrors), Volatile.Read(ref _consecutiveLocalFailures));
+
     // Streak counters, for the outcome observer (the request path bumps them with Interlocked).
     internal ref int ConsecutiveServerErrors => ref _consecutiveServerErrors;
 

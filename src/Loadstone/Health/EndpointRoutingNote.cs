@@ -40,9 +40,9 @@ public enum EndpointRoutingNote
     RetryAfter,
 
     /// <summary>
-    /// Routable, but at least half of its recent attempts failed (<see cref="EndpointStatus.RecentFailureRate"/> of 0.5 or
-    /// more): load-aware strategies send it little until it answers again, and outlier detection ejects it once a streak
-    /// reaches a threshold.
+    /// Routable, but its last two attempts or more failed, or at least half of its recent ones
+    /// (<see cref="EndpointStatus.RecentFailureRate"/> of 0.5 or more): load-aware strategies send it little until it
+    /// answers again, and outlier detection ejects it once a streak reaches a threshold.
     /// </summary>
     RecentlyFailing,
 }

@@ -8,9 +8,10 @@ namespace Loadstone;
 /// (plus one per second, so that a client with little traffic may hedge too).
 /// </summary>
 /// <remarks>
-/// The delay is <see cref="Delay"/> when set; otherwise the (100 − <see cref="MaxExtraLoadPercent"/>)th percentile of the
-/// pool's recent attempt latencies (p95 by default), recomputed every second over the last 10 seconds, at least 1 ms, and
-/// only once 100 latencies have been seen. One hedge per request; the synchronous <c>HttpClient.Send</c> never hedges.
+/// The delay is <see cref="Delay"/> when set; otherwise the (100 − <see cref="MaxExtraLoadPercent"/> ÷ 2)th percentile of
+/// the pool's recent attempt latencies (p97.5 by default: half the budget in a steady state, half for bursts), recomputed
+/// every second over the last 10 seconds, at least 1 ms, and only once 100 latencies have been seen. One hedge per
+/// request; the synchronous <c>HttpClient.Send</c> never hedges.
 /// </remarks>
 public sealed class HedgingOptions
 {
@@ -22,13 +23,14 @@ public sealed class HedgingOptions
 
     /// <summary>
     /// A fixed delay before the hedge, 1 ms to 1 min; <see langword="null"/> (the default) uses a percentile of recent
-    /// latency chosen by <see cref="MaxExtraLoadPercent"/>, as Finagle's <c>idempotent(maxExtraLoad)</c>.
+    /// latency chosen by <see cref="MaxExtraLoadPercent"/>, as Finagle's <c>idempotent(maxExtraLoad)</c> does.
     /// </summary>
     public TimeSpan? Delay { get; set; }
 
     /// <summary>
     /// The most extra load hedging may add, as a percentage of requests over the last 10 seconds (plus one hedge per second),
-    /// 1 to 50. The default is 5. Without a fixed <see cref="Delay"/>, hedges are sent at the (100 − this)th percentile of latency.
+    /// 1 to 50. The default is 5. Without a fixed <see cref="Delay"/>, hedges are sent at the (100 − this ÷ 2)th percentile
+    /// of latency.
     /// </summary>
     public int MaxExtraLoadPercent { get; set; } = DefaultMaxExtraLoadPercent;
 

@@ -37,12 +37,19 @@ internal sealed class HedgingPolicy
     /// <summary>How long an attempt may run before a hedge is sent; null while a percentile has too few latencies behind it.</summary>
     public TimeSpan? Delay => Options.Delay ?? (Volatile.Read(ref _percentileDelayTicks) is > 0 and var ticks ? TimeSpan.FromTicks(ticks) : null);
 
+    /// <summary>
+    /// The percentile the delay is read at: 100 − half the extra load (p97.5 by default). In a steady state about half the
+    /// budget is then spent, and the other half absorbs bursts: a slow endpoint's requests pile up together, and a hedge
+    /// the budget refuses leaves its request as slow as without hedging.
+    /// </summary>
+    internal static double DelayPercentile(int maxExtraLoadPercent) => 100 - (maxExtraLoadPercent / 2d);
+
     /// <summary>Control plane, once a second: recomputes the percentile delay.</summary>
     public void Refresh()
     {
         if (Options.Delay is null)
         {
-            var percentile = Latencies.Percentile(100 - Options.MaxExtraLoadPercent);
+            var percentile = Latencies.Percentile(DelayPercentile(Options.MaxExtraLoadPercent));
             Volatile.Write(ref _percentileDelayTicks, percentile is { } p ? Math.Max(p.Ticks, MinimumDelay.Ticks) : 0);
         }
     }

@@ -180,7 +180,7 @@ public sealed class HedgingTests
         }
 
         time.Advance(TimeSpan.FromSeconds(1)); // housekeeping recomputes the percentile
-        // Every attempt took no time on the manual clock: the p95 is 0, so the delay is the 1 ms floor.
+        // Every attempt took no time on the manual clock: the percentile is 0, so the delay is the 1 ms floor.
         Assert.Equal(HedgingPolicy.MinimumDelay, pool.Hedging.Delay);
 
         first.Delay = Slow;

@@ -70,4 +70,25 @@ public sealed class LatencyWindowTests
         time.Advance(TimeSpan.FromSeconds(5)); // the first second leaves it
         Assert.True(window.Percentile(95)!.Value < TimeSpan.FromMilliseconds(3));
     }
+
+    [Fact]
+    public void HedgingDelay_ByDefault_The97Point5thPercentile_HalfTheExtraLoad()
+    {
+        var time = new ManualTimeProvider();
+        var policy = new HedgingPolicy(new HedgingOptions { Enabled = true }, time, null);
+        // 190 latencies of 10 ms, 5 of 100 ms, 5 of 1 s: the p95 is 10 ms, the p97.5 is 100 ms.
+        foreach (var (ms, count) in new[] { (10, 190), (100, 5), (1000, 5) })
+        {
+            for (var i = 0; i < count; i++)
+            {
+                policy.Latencies.Record(TimeSpan.FromMilliseconds(ms).Ticks, time.GetTimestamp());
+            }
+        }
+
+        policy.Refresh();
+
+        // Half the 5 % budget in a steady state: the 195th of 200, not the 190th.
+        Assert.Equal(TimeSpan.FromMicroseconds(LatencyWindow.UpperEdge(LatencyWindow.Bucket(100_000))), policy.Delay);
+        Assert.Equal(97.5, HedgingPolicy.DelayPercentile(HedgingOptions.DefaultMaxExtraLoadPercent));
+    }
 }
