@@ -51,7 +51,6 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
         {
             TimeProvider = time,
             Random = new Random(settings.Seed),
-            DeregistrationDelay = TimeSpan.FromSeconds(30),
             InstanceWarmup = TimeSpan.FromSeconds(60),
         };
 
@@ -83,7 +82,11 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
                 };
             }
         };
-        var poolOptions = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.PowerOfTwoChoices };
+        var poolOptions = new LoadBalancingOptions
+        {
+            Strategy = LoadBalancingStrategies.PowerOfTwoChoices,
+            DeregistrationDelay = TimeSpan.FromSeconds(30), // a terminating instance drains in the pool for up to 30 s
+        };
         poolOptions.Retries.Enabled = false;
         using var pool = new ServicePool("catalog", poolOptions, new ServicePoolDependencies
         {

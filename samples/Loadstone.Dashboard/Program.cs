@@ -71,7 +71,6 @@ services.AddScalingGroup(Search, o =>
     o.Group.AvailabilityZones.Add("zone-b");
     o.Group.ReconcileInterval = TimeSpan.FromMilliseconds(250);
     o.Group.InstanceWarmup = TimeSpan.FromSeconds(2);
-    o.Group.DeregistrationDelay = TimeSpan.FromSeconds(5);
     o.Group.Policies.Add(new TargetTrackingScalingPolicy
     {
         Name = "in-flight",
@@ -89,8 +88,8 @@ var factory = provider.GetRequiredService<IHttpClientFactory>();
 var catalogPool = registry.GetPool(Catalog);
 await catalogPool.InitializeAsync();
 
-// Without a host nothing starts the group: attach the pool (target tracking reads its in-flight counts, draining
-// waits for them) and start it.
+// Without a host nothing starts the group: attach the pool (target tracking reads its in-flight counts; a terminating
+// instance is stopped once the pool has drained it) and start it.
 var group = provider.GetRequiredKeyedService<ScalingGroup>(Search);
 var searchPool = registry.GetPool(Search);
 await searchPool.InitializeAsync();

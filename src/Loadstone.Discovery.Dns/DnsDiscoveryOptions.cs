@@ -101,8 +101,6 @@ public sealed class DnsDiscoveryOptions
     /// </summary>
     public bool AllowsEmpty { get; set; }
 
-    /// <summary>The clock for refresh intervals and back-off; <see langword="null"/> for the container's or <see cref="TimeProvider.System"/>. Not read from configuration.</summary>
-    public TimeProvider? TimeProvider { get; set; }
 
     /// <summary>A copy, so that a running source is not changed by later edits of the options it was created with.</summary>
     internal DnsDiscoveryOptions Clone()
@@ -122,7 +120,6 @@ public sealed class DnsDiscoveryOptions
             RetryDelay = RetryDelay,
             MaxRetryDelay = MaxRetryDelay,
             AllowsEmpty = AllowsEmpty,
-            TimeProvider = TimeProvider,
         };
         foreach (var domain in SearchDomains)
         {

@@ -43,9 +43,10 @@ public sealed partial class DnsEndpointSource : IEndpointSource, IAsyncDisposabl
     /// <param name="serviceName">The logical service the endpoints belong to, for logs, metrics and errors.</param>
     /// <param name="options">What to look up; copied, so later changes do not affect the source.</param>
     /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+    /// <param name="timeProvider">The clock of refreshes, back-off and staleness; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="OptionsValidationException">The options are not valid; the message lists every problem.</exception>
-    public DnsEndpointSource(string serviceName, DnsDiscoveryOptions options, ILoggerFactory? loggerFactory = null)
-        : this(serviceName, options, loggerFactory, null, null)
+    public DnsEndpointSource(string serviceName, DnsDiscoveryOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
+        : this(serviceName, options, loggerFactory, timeProvider, null)
     {
     }
 
@@ -62,7 +63,7 @@ public sealed partial class DnsEndpointSource : IEndpointSource, IAsyncDisposabl
 
         ServiceName = serviceName;
         _options = options.Clone();
-        _time = _options.TimeProvider ?? containerTimeProvider ?? TimeProvider.System;
+        _time = containerTimeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Loadstone.Discovery.Dns");
         _lookup = new DnsLookup(client ?? CreateClient(_options), _options);
         Name = _options.SrvName is { } srv ? $"dns-srv:{srv.Trim()}" : $"dns:{_options.HostName!.Trim()}:{_options.Port}";

@@ -49,8 +49,6 @@ public sealed class EtcdDiscoveryOptions
     /// <summary>The longest delay between tries. The default is 30 s; the range is <see cref="RetryDelay"/> to 1 h.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = DefaultMaxRetryDelay;
 
-    /// <summary>The clock for the back-off and the staleness age; <see langword="null"/> for the container's or <see cref="TimeProvider.System"/>. Not read from configuration.</summary>
-    public TimeProvider? TimeProvider { get; set; }
 
     internal EtcdDiscoveryOptions Clone()
     {
@@ -61,7 +59,6 @@ public sealed class EtcdDiscoveryOptions
             RequestTimeout = RequestTimeout,
             RetryDelay = RetryDelay,
             MaxRetryDelay = MaxRetryDelay,
-            TimeProvider = TimeProvider,
         };
         foreach (var endpoint in Endpoints)
         {

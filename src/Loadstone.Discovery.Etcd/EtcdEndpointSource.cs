@@ -45,13 +45,9 @@ public sealed partial class EtcdEndpointSource : IEndpointSource, IAsyncDisposab
     /// <param name="serviceName">The logical service the endpoints belong to, for logs, metrics and errors.</param>
     /// <param name="options">Where to read; copied, so later changes do not affect the source.</param>
     /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+    /// <param name="timeProvider">The clock of refreshes, back-off and staleness; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="OptionsValidationException">The options are not valid; the message lists every problem.</exception>
-    public EtcdEndpointSource(string serviceName, EtcdDiscoveryOptions options, ILoggerFactory? loggerFactory = null)
-        : this(serviceName, options, loggerFactory, null)
-    {
-    }
-
-    internal EtcdEndpointSource(string serviceName, EtcdDiscoveryOptions options, ILoggerFactory? loggerFactory, TimeProvider? containerTimeProvider)
+    public EtcdEndpointSource(string serviceName, EtcdDiscoveryOptions options, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
         ArgumentNullException.ThrowIfNull(options);
@@ -63,7 +59,7 @@ public sealed partial class EtcdEndpointSource : IEndpointSource, IAsyncDisposab
 
         ServiceName = serviceName;
         _options = options.Clone();
-        _time = _options.TimeProvider ?? containerTimeProvider ?? TimeProvider.System;
+        _time = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Loadstone.Discovery.Etcd");
         var prefix = Encoding.UTF8.GetBytes(_options.Prefix!);
         _prefix = ByteString.CopyFrom(prefix);
@@ -269,8 +265,8 @@ public sealed partial class EtcdEndpointSource : IEndpointSource, IAsyncDisposab
         Interlocked.Exchange(ref _revision, revision);
         Publish(_keys.Snapshot());
         Interlocked.Exchange(ref _staleSinceTicks, 0);
-        _firstAttempt.TrySetResult();
         Log.PrefixRead(_logger, Name, ServiceName, count, revision, rejected);
+        _firstAttempt.TrySetResult(); // after the log: whoever waits for the first answer sees it logged
         return revision;
     }
 

@@ -81,6 +81,4 @@ public sealed class EtcdRegistrationOptions
     /// <summary>The longest delay between tries. The default is 5 s; the range is <see cref="RetryDelay"/> to 1 h.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = DefaultMaxRetryDelay;
 
-    /// <summary>The clock for keep-alives, back-off and the drain delay; <see langword="null"/> for the container's or <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider? TimeProvider { get; set; }
 }

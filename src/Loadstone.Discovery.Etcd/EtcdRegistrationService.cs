@@ -38,7 +38,7 @@ internal sealed partial class EtcdRegistrationService : IHostedLifecycleService,
 
         _options = options;
         _services = services;
-        _time = options.TimeProvider ?? containerTimeProvider ?? TimeProvider.System;
+        _time = containerTimeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Loadstone.Discovery.EtcdRegistration");
         _connection = new EtcdConnection(options.Endpoints);
     }

@@ -13,7 +13,7 @@ internal sealed class ConnectionTls(string serviceName, ConnectionTlsOptions opt
     public Check NewCheck(LoadBalancedEndpoint endpoint)
     {
         var name = options.ServerName == TlsServerName.EndpointHost ? endpoint.HostName ?? endpoint.Address.IdnHost : serviceName;
-        return new Check(name, options.ClientOptions);
+        return new Check(name, options.GetClientOptions());
     }
 
     /// <summary>One handshake's options and what its certificate validation saw.</summary>

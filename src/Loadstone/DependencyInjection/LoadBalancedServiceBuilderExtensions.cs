@@ -13,7 +13,7 @@ public static class LoadBalancedServiceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<LoadBalancingOptions>(builder.ServiceName).Configure(configure);
+        builder.Services.AddOptions<LoadBalancingOptions>(builder.ServiceName).Configure(CodeConfiguration.Reporting(builder.ServiceName, configure));
         return builder;
     }
 
@@ -102,6 +102,22 @@ public static class LoadBalancedServiceBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(factory);
         builder.Services.Configure<ServicePoolSetup>(builder.ServiceName, s => s.ProbeHandlerFactory = factory);
+        return builder;
+    }
+
+    /// <summary>
+    /// Replaces what active health checks send and how they judge the answer (by default an HTTP GET of
+    /// <see cref="ActiveHealthCheckOptions.Path"/> whose status code is matched), e.g. the gRPC health checking protocol
+    /// of the Loadstone.Grpc package. Probes still run only when <see cref="ActiveHealthCheckOptions.Enabled"/> is set.
+    /// </summary>
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="factory">Creates the check; called once per pool.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancedServiceBuilder UseActiveHealthCheck(this ILoadBalancedServiceBuilder builder, Func<IServiceProvider, IActiveHealthCheck> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Configure<ServicePoolSetup>(builder.ServiceName, s => s.ActiveHealthCheckFactory = factory);
         return builder;
     }
 }

@@ -1,6 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using Loadstone;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -36,7 +38,8 @@ public static class LoadBalancingServiceCollectionExtensions
     /// <param name="serviceName">The logical service name; a valid host name such as <c>catalog</c>.</param>
     /// <param name="configure">Configures the service's options after configuration is applied; optional.</param>
     /// <returns>The client's builder, for further configuration.</returns>
-    public static IHttpClientBuilder AddLoadBalancedHttpClient<TClient>(this IServiceCollection services, string serviceName,
+    public static IHttpClientBuilder AddLoadBalancedHttpClient<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] TClient>(
+        this IServiceCollection services, string serviceName,
         Action<LoadBalancingOptions>? configure = null)
         where TClient : class
     {
@@ -71,7 +74,7 @@ public static class LoadBalancingServiceCollectionExtensions
         var options = services.AddOptions<LoadBalancingOptions>(serviceName).ValidateOnStart();
         if (configure is not null)
         {
-            options.Configure(configure);
+            options.Configure(CodeConfiguration.Reporting(serviceName, configure));
         }
 
         return new LoadBalancedServiceBuilder(serviceName, services);
@@ -107,6 +110,11 @@ public static class LoadBalancingServiceCollectionExtensions
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IConfiguration>()));
         services.TryAddTransient<LoadBalancingHandler>();
+        // Every client's handlers are arranged around its balancer (resilience outside, ServiceDiscovery bypassed), and
+        // clients with load balancing are checked when the host starts.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, HandlerPlacement>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HandlerPlacementCheck>, HandlerPlacementCheck.Validator>());
+        services.AddOptions<HandlerPlacementCheck>().ValidateOnStart();
         return services;
     }
 
@@ -146,9 +154,13 @@ public static class LoadBalancingServiceCollectionExtensions
 
         public void Configure(string? name, LoadBalancingOptions options)
         {
+            // A registry that reads the Services section (Microsoft.Extensions.ServiceDiscovery's resolver) replaces
+            // Loadstone's own reader of it, and brings its scheme semantics as the default (configuration may override).
+            var registryReadsServices = services.GetServices<IEndpointRegistry>().Any(r => r.ReadsServicesSection);
+            options.MatchRequestScheme = registryReadsServices;
             if (services.GetService<IConfiguration>() is { } configuration)
             {
-                new LoadBalancingConfiguration(configuration).Configure(name, options);
+                new LoadBalancingConfiguration(configuration, readServicesSection: !registryReadsServices).Configure(name, options);
             }
 
             if (!string.IsNullOrEmpty(name))

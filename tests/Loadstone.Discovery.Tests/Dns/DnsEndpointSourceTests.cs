@@ -73,6 +73,25 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
         Assert.Contains("target gone.test:8081 has no A/AAAA records", log.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GetEndpointsAsync_SrvRecordWithPort0_SkippedAndLoggedTheOthersServed()
+    {
+        await _dns.RestartAsync(
+        [
+            "srv-host=_http._tcp.catalog.test,n1.test,0,10,1",
+            "srv-host=_http._tcp.catalog.test,n2.test,8082,10,1",
+            "host-record=n1.test,127.0.0.1",
+            "host-record=n2.test,127.0.0.2",
+        ]);
+        await using var source = Create(o => o.SrvName = "_http._tcp.catalog.test");
+
+        var endpoints = await source.GetEndpointsAsync(CancellationToken.None);
+
+        Assert.Equal("http://127.0.0.2:8082", Assert.Single(endpoints).Id);
+        var log = Assert.Single(_logs.Entries, e => e.Id.Id == 1305);
+        Assert.Contains("SRV _http._tcp.catalog.test target n1.test has port 0", log.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1, 60, 5)]
     [InlineData(10, 60, 10)]
@@ -261,8 +280,8 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
     {
         using var metrics = new MetricRecorder("catalog-dns-metrics");
         await _dns.RestartAsync([.. s_twoTargets, "srv-host=_http._tcp.catalog.test,gone.test,8089,10,1"]);
-        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer, TimeProvider = _clock, SrvName = "_http._tcp.catalog.test" };
-        await using var source = new DnsEndpointSource("catalog-dns-metrics", options, _logs);
+        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer, SrvName = "_http._tcp.catalog.test" };
+        await using var source = new DnsEndpointSource("catalog-dns-metrics", options, _logs, _clock);
         await source.GetEndpointsAsync(CancellationToken.None);
         await WaitScheduledAsync(source, 1);
 
@@ -296,9 +315,9 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
 
     private DnsEndpointSource Create(Action<DnsDiscoveryOptions> configure)
     {
-        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer, TimeProvider = _clock };
+        var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer };
         configure(options);
-        return new DnsEndpointSource("catalog", options, _logs);
+        return new DnsEndpointSource("catalog", options, _logs, _clock);
     }
 
     private static Task WaitScheduledAsync(DnsEndpointSource source, long count) =>

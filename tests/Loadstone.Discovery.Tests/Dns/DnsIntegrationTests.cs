@@ -132,13 +132,13 @@ public sealed class DnsIntegrationTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(_logs);
+        services.AddSingleton<TimeProvider>(_clock); // drives the source's refreshes (and the pool's timers)
         services.AddLoadBalancedService("catalog", o => o.Strategy = LoadBalancingStrategies.WeightedRoundRobin)
             .AddDnsSrvSource("_http._tcp.catalog.test", o =>
             {
                 o.NameServer = _dns.NameServer;
                 o.QueryTimeout = TimeSpan.FromMilliseconds(300);
                 o.AllowsEmpty = allowsEmpty;
-                o.TimeProvider = _clock;
             });
         services.AddHttpClient("catalog", c => c.BaseAddress = new Uri("http://catalog")).AddLoadBalancing();
         return services.BuildServiceProvider();

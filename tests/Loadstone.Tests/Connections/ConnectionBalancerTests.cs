@@ -169,7 +169,7 @@ public sealed class ConnectionBalancerTests
         using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
         {
             ConnectTimeout = TimeSpan.FromSeconds(2),
-            Tls = new ConnectionTlsOptions { ClientOptions = TlsConnectionTests.TrustOnly(certificate) },
+            Tls = new ConnectionTlsOptions().UseClientOptions(TlsConnectionTests.TrustOnly(certificate)),
         });
 
         var connect = balancer.ConnectAsync().AsTask();

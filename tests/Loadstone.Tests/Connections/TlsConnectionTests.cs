@@ -58,7 +58,7 @@ public sealed class TlsConnectionTests : IAsyncLifetime
         using var pool = Pool("catalog", LoadBalancingStrategies.LeastRequests, [_catalogServer.Endpoint]);
         using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
         {
-            Tls = new ConnectionTlsOptions { ClientOptions = TrustOnly(_catalog, _wrong, _localhost) },
+            Tls = new ConnectionTlsOptions().UseClientOptions(TrustOnly(_catalog, _wrong, _localhost)),
         });
 
         await using var connection = await balancer.ConnectAsync();
@@ -76,7 +76,7 @@ public sealed class TlsConnectionTests : IAsyncLifetime
         using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
         {
             MaxConnectAttempts = 1,
-            Tls = new ConnectionTlsOptions { ClientOptions = TrustOnly(_catalog, _wrong, _localhost) },
+            Tls = new ConnectionTlsOptions().UseClientOptions(TrustOnly(_catalog, _wrong, _localhost)),
         });
 
         var ex = await Assert.ThrowsAsync<ServiceConnectionException>(() => balancer.ConnectAsync().AsTask());
@@ -109,7 +109,7 @@ public sealed class TlsConnectionTests : IAsyncLifetime
         using var pool = Pool("catalog", LoadBalancingStrategies.RoundRobin, [_wrongServer.Endpoint, _catalogServer.Endpoint]);
         using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
         {
-            Tls = new ConnectionTlsOptions { ClientOptions = TrustOnly(_catalog, _wrong) },
+            Tls = new ConnectionTlsOptions().UseClientOptions(TrustOnly(_catalog, _wrong)),
         });
 
         for (var i = 0; i < 6; i++)
@@ -132,7 +132,7 @@ public sealed class TlsConnectionTests : IAsyncLifetime
             o => o.Endpoints.Add(new LoadBalancedEndpoint(_localhostServer.Endpoint) { HostName = "localhost" }));
         using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
         {
-            Tls = new ConnectionTlsOptions { ServerName = TlsServerName.EndpointHost, ClientOptions = TrustOnly(_localhost) },
+            Tls = new ConnectionTlsOptions { ServerName = TlsServerName.EndpointHost }.UseClientOptions(TrustOnly(_localhost)),
         });
 
         await using var connection = await balancer.ConnectAsync();
@@ -148,7 +148,7 @@ public sealed class TlsConnectionTests : IAsyncLifetime
         using var pool = Pool("catalog", LoadBalancingStrategies.LeastRequests, [endpoint]);
         using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
         {
-            Tls = new ConnectionTlsOptions { ServerName = TlsServerName.EndpointHost, ClientOptions = TrustOnly(_localhost) },
+            Tls = new ConnectionTlsOptions { ServerName = TlsServerName.EndpointHost }.UseClientOptions(TrustOnly(_localhost)),
         });
 
         await using var connection = await balancer.ConnectAsync();

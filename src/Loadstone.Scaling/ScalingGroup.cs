@@ -1,0 +1,290 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Loadstone.Scaling;
+
+/// <summary>
+/// Keeps the right number of healthy instances of a service running and feeds them to the balancer, with the rules
+/// of an EC2 Auto Scaling group: min/max/desired capacity, zone balance, termination policies, health replacement,
+/// lifecycle hooks, dynamic and scheduled scaling, instance refresh. The group decides when and where; the
+/// <see cref="IInstanceLauncher"/> decides what.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Connect it to a pool by adding <see cref="EndpointSource"/> to the service's endpoint sources and calling
+/// <see cref="AttachPool"/>, then call <see cref="Start"/> (<c>AddScalingGroup</c> does all three). A reconcile timer
+/// on <see cref="ScalingGroupOptions.TimeProvider"/> does the rest. A terminating instance leaves the endpoint source
+/// first; the attached pool drains it with its own deregistration delay, and the group stops it once the pool has
+/// let it go.
+/// </para>
+/// <para>
+/// Events are raised after the group's state has changed, outside its lock, on the thread that made the change
+/// (a timer thread, a launcher's completion, or the caller of a method). Calling the group from a handler is safe.
+/// </para>
+/// </remarks>
+public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
+{
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly ChangeRunner _runner;
+    private readonly GroupContext _context;
+    private readonly ScalingMetrics _metrics;
+    private readonly EndpointPublisher _endpoints;
+    private readonly LifecycleActions _hooks;
+    private readonly InstanceLifecycle _lifecycle;
+    private readonly DeregistrationWait _deregistration;
+    private readonly HealthReplacement _health;
+    private readonly ZoneBalance _zones;
+    private readonly CapacityAdjuster _capacity;
+    private readonly ScheduledActionRunner _scheduled;
+    private readonly InstanceRefresher _refresh;
+    private readonly DynamicScaling _scaling;
+
+    private ITimer? _timer;
+    private bool _started;
+
+    /// <summary>Creates a group. It launches nothing until <see cref="Start"/>.</summary>
+    /// <param name="name">The group's name, used in instance ids, causes, logs and metric tags.</param>
+    /// <param name="options">The options; validated here.</param>
+    /// <param name="launcher">What to launch: the launch template.</param>
+    /// <param name="loggerFactory">Where logs go; <see langword="null"/> for none.</param>
+    /// <param name="meterFactory">
+    /// Creates the meter of the group's metrics (the container's <see cref="IMeterFactory"/>); <see langword="null"/>
+    /// for a meter shared by every group of the process that has none.
+    /// </param>
+    /// <exception cref="OptionsValidationException">The options are not valid; the message lists every problem, naming the setting.</exception>
+    public ScalingGroup(string name, ScalingGroupOptions options, IInstanceLauncher launcher, ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
+        : this(name, options, launcher, loggerFactory, ScalingMetrics.For(meterFactory))
+    {
+    }
+
+    internal ScalingGroup(string name, ScalingGroupOptions options, IInstanceLauncher launcher, ILoggerFactory? loggerFactory, ScalingMetrics metrics)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(launcher);
+        ScalingGroupOptionsValidation.ThrowIfInvalid(options, name);
+        Name = name;
+        _metrics = metrics;
+        var logger = (ILogger?)loggerFactory?.CreateLogger("Loadstone.ScalingGroup") ?? NullLogger.Instance;
+        _runner = new ChangeRunner(name, options.TimeProvider ?? TimeProvider.System, logger);
+        var activities = new ActivityLog(name, options.MaxActivityHistory, _runner, logger, metrics,
+            a => ActivityStarted?.Invoke(this, new ScalingActivityEventArgs(a)),
+            a => ActivityEnded?.Invoke(this, new ScalingActivityEventArgs(a)));
+        _context = new GroupContext(name, options, launcher, logger, _runner, activities, _disposed.Token);
+        var sampler = new MetricSampler(_context);
+        // Once the pools have seen an update, a terminating instance they let go at once (nothing in flight) moves on.
+        _endpoints = new EndpointPublisher(name, _runner, () => _runner.Run(ProgressDeregistration, reconcile: false));
+        _hooks = new LifecycleActions(_context, (instance, hook) => LifecycleActionRequired?.Invoke(this, new LifecycleActionEventArgs(instance, hook)));
+        _lifecycle = new InstanceLifecycle(_context, _hooks, _endpoints, sampler);
+        _deregistration = new DeregistrationWait(_context, _lifecycle);
+        _health = new HealthReplacement(_context, _lifecycle);
+        _zones = new ZoneBalance(_context, _lifecycle);
+        _capacity = new CapacityAdjuster(_context, _lifecycle, _zones);
+        _scheduled = new ScheduledActionRunner(_context);
+        _refresh = new InstanceRefresher(_context, _lifecycle);
+        _scaling = new DynamicScaling(_context, sampler, new Cooldown(_context));
+        metrics.Register(this);
+    }
+
+    /// <summary>The group's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The least number of instances (changed by <see cref="UpdateCapacity"/> and scheduled actions).</summary>
+    public int MinSize => _context.Capacity.Min;
+
+    /// <summary>The most instances.</summary>
+    public int MaxSize => _context.Capacity.Max;
+
+    /// <summary>The number of instances the group works toward, always within [<see cref="MinSize"/>, <see cref="MaxSize"/>].</summary>
+    public int DesiredCapacity => _context.Capacity.Desired;
+
+    /// <summary>The processes currently suspended.</summary>
+    public ScalingProcesses SuspendedProcesses
+    {
+        get
+        {
+            lock (_runner.Gate)
+            {
+                return _context.Suspended;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The endpoints of the in-service instances, to add to the service's endpoint sources. Its change token fires on
+    /// every membership change; an empty list is a real answer (a group with no instance in service).
+    /// </summary>
+    public IEndpointSource EndpointSource => _endpoints.Source;
+
+    /// <summary>The launcher.</summary>
+    public IInstanceLauncher Launcher => _context.Launcher;
+
+    /// <summary>The instances the group has (every state but <see cref="ScalingInstanceState.Terminated"/>), in launch order.</summary>
+    public IReadOnlyList<ScalingInstance> Instances
+    {
+        get
+        {
+            lock (_runner.Gate)
+            {
+                return [.. _context.Instances];
+            }
+        }
+    }
+
+    /// <summary>The most recent activities, oldest first, up to <see cref="ScalingGroupOptions.MaxActivityHistory"/>.</summary>
+    public IReadOnlyList<ScalingActivity> Activities
+    {
+        get
+        {
+            lock (_runner.Gate)
+            {
+                return _context.Activities.Snapshot();
+            }
+        }
+    }
+
+    /// <summary>The current or last instance refresh; <see langword="null"/> if none was started.</summary>
+    public InstanceRefreshStatus? InstanceRefresh
+    {
+        get
+        {
+            lock (_runner.Gate)
+            {
+                return _refresh.Status;
+            }
+        }
+    }
+
+    /// <summary>Raised when an activity starts (launch, terminate, capacity change).</summary>
+    public event EventHandler<ScalingActivityEventArgs>? ActivityStarted;
+
+    /// <summary>Raised when an activity ends, successfully or not; capacity changes start and end at once.</summary>
+    public event EventHandler<ScalingActivityEventArgs>? ActivityEnded;
+
+    /// <summary>
+    /// Raised when an instance waits on a lifecycle hook. Do the work, then call
+    /// <see cref="CompleteLifecycleAction"/> (or <see cref="RecordLifecycleActionHeartbeat"/> to ask for more time).
+    /// </summary>
+    public event EventHandler<LifecycleActionEventArgs>? LifecycleActionRequired;
+
+    /// <summary>
+    /// Gives the group the pool it feeds. The group reads only <see cref="ServicePool.Endpoints"/>: the metrics of
+    /// target tracking and alarms, the balancer's health when asked, and whether the pool still holds a terminating
+    /// instance's endpoint (the pool drains it with its own <see cref="LoadBalancingOptions.DeregistrationDelay"/>, and
+    /// the group stops the instance once the pool has let it go). Without a pool, built-in metrics are missing data and
+    /// a terminating instance is stopped at once (nothing can be in flight to it through Loadstone).
+    /// </summary>
+    /// <param name="pool">The pool whose endpoint sources include <see cref="EndpointSource"/>. Keep it alive while the group runs.</param>
+    /// <param name="useBalancerHealth">
+    /// When <see langword="true"/>, an instance whose endpoint the pool reports <see cref="EndpointHealth.Unhealthy"/>
+    /// (failed active checks, or ejected) is unhealthy once the grace period is over, like health check type ELB.
+    /// The default is <see langword="false"/>: the launcher's status (and <see cref="ScalingGroupOptions.LoadBalancerHealth"/>) only.
+    /// </param>
+    public void AttachPool(ServicePool pool, bool useBalancerHealth = false)
+    {
+        ArgumentNullException.ThrowIfNull(pool);
+        lock (_runner.Gate)
+        {
+            _context.Pool = new AttachedPool(pool, useBalancerHealth);
+        }
+    }
+
+    /// <summary>Starts the reconcile timer and reconciles at once. Calling it again does nothing.</summary>
+    /// <exception cref="ObjectDisposedException">The group is disposed.</exception>
+    public void Start()
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        lock (_runner.Gate)
+        {
+            if (_started)
+            {
+                return;
+            }
+
+            _started = true;
+            var now = _context.Time.GetUtcNow();
+            _scheduled.Start(now);
+            _scaling.Start(now);
+            _runner.Reconciler = ReconcileCore;
+            var interval = _context.Options.ReconcileInterval;
+            _timer = _context.Time.CreateTimer(static s => ((ScalingGroup)s!).Reconcile(), this, interval, interval);
+        }
+
+        Reconcile();
+    }
+
+    /// <summary>Runs one reconcile pass now (the timer does this every <see cref="ScalingGroupOptions.ReconcileInterval"/>).</summary>
+    public void Reconcile() => _runner.Run(null, reconcile: true);
+
+    /// <summary>Stops the timer and, if <see cref="ScalingGroupOptions.StopInstancesOnDispose"/>, stops every instance (without draining).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<LaunchedInstance> toStop = [];
+        lock (_runner.Gate)
+        {
+            if (_disposed.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _disposed.Cancel();
+            _runner.IsStopped = true;
+            _timer?.Dispose();
+            _metrics.Unregister(this);
+            var now = _context.Time.GetUtcNow();
+            foreach (var instance in _context.Instances)
+            {
+                if (instance.Launched is { } launched && instance.State != ScalingInstanceState.Stopping && _context.Options.StopInstancesOnDispose)
+                {
+                    toStop.Add(launched);
+                }
+
+                if (instance.Activity is { Status: ScalingActivityStatus.InProgress } activity)
+                {
+                    activity.End(now, ScalingActivityStatus.Cancelled, "The group was disposed.");
+                }
+
+                instance.State = ScalingInstanceState.Stopping;
+            }
+        }
+
+        await Task.WhenAll(toStop.Select(_lifecycle.StopQuietlyAsync)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc cref="DisposeAsync"/>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>One pass over every rule, in the order Auto Scaling's processes depend on each other.</summary>
+    private void ReconcileCore(DateTimeOffset now)
+    {
+        _scheduled.RunDue(now);
+        _scaling.SampleAndScale(now);
+        _health.CheckHealth(now);
+        _health.ReplaceInstances(now);
+        _refresh.Progress(now);
+        _lifecycle.ProgressHooks(now);
+        _capacity.Adjust(now);
+        _zones.Rebalance(now);
+        _deregistration.Progress(now);
+        _scaling.Cooldown.Track(now);
+    }
+
+    private void ProgressDeregistration(DateTimeOffset now) => _deregistration.Progress(now);
+
+    /// <summary>Runs a change under the lock and reconciles; throws when it could not run now.</summary>
+    private T RunForResult<T>(Func<DateTimeOffset, T> change)
+        where T : class
+    {
+        T? result = null;
+        if (!_runner.Run(now => result = change(now), reconcile: true) || result is null)
+        {
+            ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+            throw new InvalidOperationException($"Scaling group '{Name}' cannot be changed from inside a delegate it is calling.");
+        }
+
+        return result;
+    }
+}
