@@ -40,7 +40,7 @@ public enum EndpointRoutingNote
     RetryAfter,
 
     /// <summary>
-    /// Routable, but its last two attempts or more failed, or at least half of its recent ones
+    /// Routable, but its last attempt failed, or at least half of its recent ones did
     /// (<see cref="EndpointStatus.RecentFailureRate"/> of 0.5 or more): load-aware strategies send it little until it
     /// answers again, and outlier detection ejects it once a streak reaches a threshold.
     /// </summary>

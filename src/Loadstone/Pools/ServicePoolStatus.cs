@@ -118,7 +118,7 @@ internal static class EndpointStatusView
             : state.OutlierNote == EndpointRoutingNote.EjectedBeyondMaxEjectionPercent && state.EjectedUntil is not null ? state.OutlierNote
             : state.OutlierNote is not (EndpointRoutingNote.None or EndpointRoutingNote.EjectedBeyondMaxEjectionPercent)
                 && state.EjectedUntil is null && now - state.OutlierNoteAt < interval ? state.OutlierNote
-            : routable && (state.RecentFailureRate >= 0.5 || state.FailureStreak >= 2) ? EndpointRoutingNote.RecentlyFailing
+            : routable && (state.RecentFailureRate >= 0.5 || state.FailureStreak > 0) ? EndpointRoutingNote.RecentlyFailing
             : EndpointRoutingNote.None;
         return new EndpointStatus(state.Endpoint, state.Health, state.HealthReason, state.ActiveRequests, state.TotalRequests,
             state.FailedRequests, state.Latency, state.WeightFactor, state.EjectionCount, state.EjectedUntil, routable, note, retryAfter,
