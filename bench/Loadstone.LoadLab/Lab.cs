@@ -29,7 +29,7 @@ internal static class Lab
             $"Loadstone performance lab: {options.Command}{(options.Short ? " (short)" : "")}; {Environment.ProcessorCount} CPUs; load average {Report.LoadAverage()}"));
         try
         {
-            string[] commands = options.Command == "all" ? ["homogeneous", "slow", "failure", "zones", "fleet"] : [options.Command];
+            string[] commands = options.Command == "all" ? ["homogeneous", "slow", "failure", "zones", "fleet", "outage", "slownode"] : [options.Command];
             foreach (var command in commands)
             {
                 var started = Stopwatch.GetTimestamp();
@@ -40,6 +40,8 @@ internal static class Lab
                     case "failure": await Scenarios.FailureAsync(options, outDir, output, cancellationToken).ConfigureAwait(false); break;
                     case "zones": await Scenarios.ZonesAsync(options, outDir, output, cancellationToken).ConfigureAwait(false); break;
                     case "fleet": FleetSimulation.Run(options, outDir, output); break;
+                    case "outage": await Scenarios.OutageAsync(options, outDir, output, cancellationToken).ConfigureAwait(false); break;
+                    case "slownode": await Scenarios.SlowNodeAsync(options, outDir, output, cancellationToken).ConfigureAwait(false); break;
                     default:
                         output.WriteLine($"Unknown scenario '{command}'.");
                         output.WriteLine(LabOptions.Usage);

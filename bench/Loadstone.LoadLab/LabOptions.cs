@@ -7,11 +7,13 @@ internal sealed class LabOptions
 {
     public const string Usage = """
         Loadstone performance lab. One command per scenario:
-          homogeneous   10 equal backends: throughput and latency, Loadstone vs direct vs HAProxy/nginx
-          slow          one backend of 10 at 10x latency: tail latency per strategy vs the proxies
+          homogeneous   10 equal backends: throughput and latency, Loadstone vs direct vs HAProxy/nginx/YARP
+          slow          one backend of 10 at 10x latency: tail latency per strategy (and hedged) vs the proxies
           failure       one backend answering 503 and one killed mid-run, retries on: client errors, time to eject
           zones         client in zone a, backends in a and b: share of cross-zone requests per zone mode
           fleet         virtual-time simulation: 10,000 endpoints, 1M+ requests; snapshot rebuild time, memory
+          outage        2 of 3 backends refuse connections within a second of a fresh client, 4 callers: failed requests
+          slownode      11 backends at 5 ms, one at 100 ms for the middle third, callers time out at 50 ms: success
           all           every scenario in turn
         Options (defaults in brackets; --short picks tiny ones):
           --duration 5s        measured time per client kind per round (ms, s suffixes)
@@ -20,8 +22,9 @@ internal sealed class LabOptions
           --rounds 5           A/B interleaved rounds (kinds rotate their order each round)
           --backends 10        backend processes
           --max-requests N     cap of requests per measurement [2000000]
-          --kinds a,b,..       only these kinds (direct, p2c, peakewma, roundrobin, haproxy, nginx)
-          --no-peers           skip HAProxy and nginx
+          --kinds a,b,..       only these kinds (direct, p2c, peakewma, roundrobin, random, weightedroundrobin,
+                               leastrequests, firstavailable, p2c+hedge, peakewma+hedge, haproxy, nginx, yarp)
+          --no-peers           skip HAProxy, nginx and YARP
           --endpoints 10000    fleet: simulated endpoints
           --requests 1000000   fleet: simulated requests per strategy
           --seed 42            fleet: random seed
@@ -65,7 +68,7 @@ internal sealed class LabOptions
         ArgumentNullException.ThrowIfNull(args);
         if (args.Length == 0 || args[0].StartsWith('-'))
         {
-            throw new ArgumentException("Give a scenario: homogeneous, slow, failure, zones, fleet or all.");
+            throw new ArgumentException("Give a scenario: homogeneous, slow, failure, zones, fleet, outage, slownode or all.");
         }
 
         var o = new LabOptions { Command = args[0].ToLowerInvariant() };

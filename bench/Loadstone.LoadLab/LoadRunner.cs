@@ -53,6 +53,87 @@ internal static class LoadRunner
         return new RunResult { Kind = kind, Condition = condition, Round = round, Requests = requests, Errors = errors, Seconds = seconds, Histogram = histogram };
     }
 
+    /// <summary>
+    /// An open-loop load: <paramref name="callers"/> callers each send at a fixed rate (together
+    /// <paramref name="requestsPerSecond"/>), whether or not earlier requests have answered, for <paramref name="duration"/>.
+    /// No warm-up: the runs that use it measure a fresh client from its first request.
+    /// </summary>
+    public static async Task<RunResult> RunFixedRateAsync(string kind, string condition, int round, Send send, int callers, double requestsPerSecond,
+        TimeSpan duration, CancellationToken cancellationToken, Func<TimeSpan, Task>? during = null)
+    {
+        ArgumentNullException.ThrowIfNull(send);
+        var start = Stopwatch.GetTimestamp();
+        var sideTask = during?.Invoke(duration) ?? Task.CompletedTask;
+        var end = start + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var interval = callers / requestsPerSecond * Stopwatch.Frequency;
+        long errors = 0;
+        var histograms = new LatencyHistogram[callers];
+        var callerTasks = new Task[callers];
+        for (var c = 0; c < callers; c++)
+        {
+            var histogram = histograms[c] = new LatencyHistogram();
+            var offset = interval * c / callers;
+            callerTasks[c] = Task.Run(async () =>
+            {
+                var outstanding = new List<Task>();
+                for (var k = 0L; ; k++)
+                {
+                    var due = start + (long)(offset + (k * interval));
+                    if (due >= end || cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+                    if (wait > TimeSpan.Zero)
+                    {
+                        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    outstanding.Add(Measure());
+                }
+
+                await Task.WhenAll(outstanding).ConfigureAwait(false);
+
+                async Task Measure()
+                {
+                    var begin = Stopwatch.GetTimestamp();
+                    bool ok;
+                    try
+                    {
+                        ok = await send(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (Exception) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        ok = false;
+                    }
+
+                    var micros = (Stopwatch.GetTimestamp() - begin) * 1_000_000 / Stopwatch.Frequency;
+                    lock (histogram)
+                    {
+                        histogram.Record(micros);
+                    }
+
+                    if (!ok)
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+                }
+            }, cancellationToken);
+        }
+
+        await Task.WhenAll(callerTasks).ConfigureAwait(false);
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        await sideTask.ConfigureAwait(false);
+        var total = new LatencyHistogram();
+        foreach (var h in histograms)
+        {
+            total.Add(h);
+        }
+
+        return new RunResult { Kind = kind, Condition = condition, Round = round, Requests = total.Count, Errors = Interlocked.Read(ref errors), Seconds = seconds, Histogram = total };
+    }
+
     private static async Task<(LatencyHistogram, long, long)> DriveAsync(Send send, int concurrency, TimeSpan duration,
         long maxRequests, CancellationToken cancellationToken)
     {

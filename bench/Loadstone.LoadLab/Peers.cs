@@ -5,9 +5,9 @@ using System.Text;
 namespace Loadstone.LoadLab;
 
 /// <summary>
-/// A central proxy (HAProxy or nginx) in front of the same backends, configured by the lab from a template: its own
-/// health checks, keep-alive to the backends, least-connections balancing, retries of failed attempts on another
-/// backend; started as a child process on a loopback port and stopped on dispose.
+/// A central proxy (HAProxy, nginx or YARP) in front of the same backends, configured by the lab: its own health checks,
+/// keep-alive to the backends, least-connections (YARP: two-choices) balancing, retries of failed attempts on another
+/// backend (YARP has none); started as a child process on a loopback port and stopped on dispose.
 /// </summary>
 internal sealed class Peer : IAsyncDisposable
 {
@@ -48,6 +48,11 @@ internal sealed class Peer : IAsyncDisposable
         TextWriter log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(backends);
+        if (name == "yarp")
+        {
+            return await TryStartYarpAsync(backends, log, cancellationToken).ConfigureAwait(false);
+        }
+
         var executable = Find(name);
         if (executable is null)
         {
@@ -86,6 +91,58 @@ internal sealed class Peer : IAsyncDisposable
             await peer.DisposeAsync().ConfigureAwait(false);
             return (null, $"{name} did not start: {ex.Message}");
         }
+    }
+
+    /// <summary>YARP as a central proxy: bench/Loadstone.YarpProxy, built with the lab, run as its own process.</summary>
+    private static async Task<(Peer? Peer, string? Skipped)> TryStartYarpAsync(IReadOnlyList<Backend> backends, TextWriter log,
+        CancellationToken cancellationToken)
+    {
+        var dll = YarpDll();
+        if (dll is null)
+        {
+            return (null, "yarp is not built (bench/Loadstone.YarpProxy; the lab's project builds it)");
+        }
+
+        var directory = Directory.CreateTempSubdirectory("loadlab-yarp-").FullName;
+        var peer = new Peer("yarp", BackendFleet.FreePort(), directory);
+        try
+        {
+            var info = new ProcessStartInfo(BackendFleet.DotnetHost());
+            foreach (var arg in new[]
+            {
+                "exec", dll, "--port", peer.Port.ToString(CultureInfo.InvariantCulture),
+                "--backends", string.Join(',', backends.Select(b => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{b.Port}"))),
+                "--parent-pid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+            })
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.Environment["DOTNET_gcServer"] = "0";
+            var process = peer._process = ChildProcesses.Start(info, "yarp", log);
+            await BackendFleet.WaitHealthyAsync(peer.Port, "/", TimeSpan.FromSeconds(30), cancellationToken, () => process.HasExited).ConfigureAwait(false);
+            return (peer, null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await peer.DisposeAsync().ConfigureAwait(false);
+            return (null, $"yarp did not start: {ex.Message}");
+        }
+    }
+
+    /// <summary>bench/Loadstone.YarpProxy's dll (LOADSTONE_YARP_DLL, else the Release or Debug build), or null.</summary>
+    private static string? YarpDll()
+    {
+        var fromEnv = Environment.GetEnvironmentVariable("LOADSTONE_YARP_DLL");
+        if (!string.IsNullOrEmpty(fromEnv))
+        {
+            return fromEnv;
+        }
+
+        var root = Paths.RepositoryRoot();
+        string[] configurations = AppContext.BaseDirectory.Replace('\\', '/').Contains("/Debug/", StringComparison.Ordinal) ? ["Debug", "Release"] : ["Release", "Debug"];
+        return configurations.Select(c => Path.Combine(root, "bench", "Loadstone.YarpProxy", "bin", c, "net10.0", "Loadstone.YarpProxy.dll"))
+            .FirstOrDefault(File.Exists);
     }
 
     public ValueTask DisposeAsync()

@@ -5,9 +5,9 @@ using System.Globalization;
 namespace Loadstone.LoadLab;
 
 /// <summary>Scenarios 1 to 4: real backends in separate processes, real peers.</summary>
-internal static class Scenarios
+internal static partial class Scenarios
 {
-    private static readonly string[] s_peerNames = ["haproxy", "nginx"];
+    private static readonly string[] s_peerNames = ["haproxy", "nginx", "yarp"];
 
     /// <summary>(1) Equal backends: the library's overhead against the direct client and the proxies.</summary>
     public static async Task HomogeneousAsync(LabOptions o, string outDir, TextWriter output, CancellationToken ct)
@@ -41,7 +41,7 @@ internal static class Scenarios
         var baseMs = o.Short ? 1.0 : 10.0;
         var slowMs = baseMs * 10;
         await using var fleet = await BackendFleet.StartAsync(Specs(o.Backends, _ => "a", _ => baseMs), TextWriter.Null, ct).ConfigureAwait(false);
-        var (kinds, skipped) = await CreateKindsAsync(o, fleet.Backends, null, output, ct).ConfigureAwait(false);
+        var (kinds, skipped) = await CreateKindsAsync(o, fleet.Backends, null, output, ct, HedgedKinds(o)).ConfigureAwait(false);
         try
         {
             var results = new List<RunResult>();
@@ -52,10 +52,17 @@ internal static class Scenarios
                     await BackendFleet.ControlAsync(fleet.Backends[0], ms, null, ct).ConfigureAwait(false);
                     foreach (var kind in Rotate(kinds, round))
                     {
-                        results.Add(await MeasureAsync(o, kind, condition, round, ct).ConfigureAwait(false));
+                        results.Add(await MeasureCountingAsync(o, fleet, kind, condition, round, ct).ConfigureAwait(false));
                         Progress(output, results[^1]);
                     }
                 }
+            }
+
+            // Paired, per kind and round: the one-slow p99.9 over the same kind's all-healthy p99.9 of that round.
+            foreach (var slow in results.Where(r => r.Condition == "one-slow"))
+            {
+                var healthy = results.Single(r => r.Condition == "healthy" && r.Kind == slow.Kind && r.Round == slow.Round);
+                slow.Extra["p999_vs_healthy"] = slow.Histogram.PercentileMs(99.9) / healthy.Histogram.PercentileMs(99.9);
             }
 
             Finish(o, outDir, output, "slow", $"Scenario 2: one backend of {o.Backends} at {slowMs} ms, the others at {baseMs} ms", results, skipped,
@@ -274,17 +281,17 @@ internal static class Scenarios
         Enumerable.Range(0, n).Select(i => ($"b{i}", zone(i), latency(i)));
 
     private static List<string> KindNames(LabOptions o) =>
-        new[] { "direct", "p2c", "peakewma", "roundrobin", "haproxy", "nginx" }
+        new[] { "direct", "p2c", "peakewma", "roundrobin", "haproxy", "nginx", "yarp" }
             .Where(o.Wants)
             .Where(k => !(o.NoPeers && s_peerNames.Contains(k)))
             .ToList();
 
     private static async Task<(List<ClientKind>, List<string>)> CreateKindsAsync(LabOptions o, IReadOnlyList<Backend> backends,
-        Action<LoadBalancingOptions>? configure, TextWriter output, CancellationToken ct)
+        Action<LoadBalancingOptions>? configure, TextWriter output, CancellationToken ct, IEnumerable<string>? more = null)
     {
         var kinds = new List<ClientKind>();
         var skipped = new List<string>();
-        foreach (var name in KindNames(o))
+        foreach (var name in KindNames(o).Concat(more ?? []))
         {
             var (kind, why) = await CreateKindAsync(name, backends, configure, output, ct).ConfigureAwait(false);
             if (kind is null)
@@ -310,6 +317,12 @@ internal static class Scenarios
             case "p2c": return (ClientKind.Loadstone(name, LoadBalancingStrategies.PowerOfTwoChoices, backends, configure), null);
             case "peakewma": return (ClientKind.Loadstone(name, LoadBalancingStrategies.PeakEwma, backends, configure), null);
             case "roundrobin": return (ClientKind.Loadstone(name, LoadBalancingStrategies.RoundRobin, backends, configure), null);
+            case "random": return (ClientKind.Loadstone(name, LoadBalancingStrategies.Random, backends, configure), null);
+            case "weightedroundrobin": return (ClientKind.Loadstone(name, LoadBalancingStrategies.WeightedRoundRobin, backends, configure), null);
+            case "leastrequests": return (ClientKind.Loadstone(name, LoadBalancingStrategies.LeastRequests, backends, configure), null);
+            case "firstavailable": return (ClientKind.Loadstone(name, LoadBalancingStrategies.FirstAvailable, backends, configure), null);
+            case "p2c+hedge": return (ClientKind.Loadstone(name, LoadBalancingStrategies.PowerOfTwoChoices, backends, Hedged(configure)), null);
+            case "peakewma+hedge": return (ClientKind.Loadstone(name, LoadBalancingStrategies.PeakEwma, backends, Hedged(configure)), null);
             case "p2c-nobudget":
                 return (ClientKind.Loadstone(name, LoadBalancingStrategies.PowerOfTwoChoices, backends, x =>
                 {
@@ -328,6 +341,13 @@ internal static class Scenarios
                 return peer is null ? (null, why) : (ClientKind.Proxy(peer), null);
         }
     }
+
+    /// <summary>Hedging on, with its defaults (the 95th percentile of recent latency, at most 5 % extra requests).</summary>
+    private static Action<LoadBalancingOptions> Hedged(Action<LoadBalancingOptions>? configure) => x =>
+    {
+        configure?.Invoke(x);
+        x.Hedging.Enabled = true;
+    };
 
     private static IEnumerable<T> Rotate<T>(IReadOnlyList<T> items, int round)
     {

@@ -90,6 +90,12 @@ public sealed class LoadBalancingOptions
     /// <summary>Retries on another endpoint. On by default for idempotent requests.</summary>
     public RetryOptions Retries { get; set; } = new();
 
+    /// <summary>Requeues of attempts that never reached a server, on another endpoint, for any method. On by default.</summary>
+    public RequeueOptions Requeues { get; set; } = new();
+
+    /// <summary>Hedged requests: a second attempt on another endpoint when the first is slow. Off by default.</summary>
+    public HedgingOptions Hedging { get; set; } = new();
+
     /// <summary>
     /// How long an endpoint removed from its source keeps serving its in-flight requests (draining) before it is dropped;
     /// it is dropped earlier once idle. The default is 300 s, as an ALB's deregistration delay; the range is 0 to 3600 s.

@@ -1,6 +1,11 @@
 namespace Loadstone;
 
-/// <summary>The least in-flight requests per unit of weight, by a full scan; ties broken uniformly at random.</summary>
+/// <summary>
+/// The least in-flight requests per unit of healthy capacity, (in-flight + 1) ÷ (weight × (1 − recent failure rate)), by
+/// a full scan. Ties, and more generally the candidates with the same in-flight count and failure rate as the least
+/// loaded, are broken at random in proportion to weight, so with one request at a time each endpoint's share follows
+/// its weight (a slow-start ramp included).
+/// </summary>
 internal sealed class LeastRequestsStrategy(Random random) : ILoadBalancingStrategy
 {
     public string Name => LoadBalancingStrategies.LeastRequests;
@@ -11,23 +16,37 @@ internal sealed class LeastRequestsStrategy(Random random) : ILoadBalancingStrat
         var weights = candidates.Weights;
         var n = endpoints.Length;
 
-        // First pass: the least load and how many share it. Second: the k-th of those with k uniform, so every tied
-        // endpoint is equally likely (a random starting point alone favours the one after a run of busy endpoints).
+        // First pass: the least load, and how many candidates share its in-flight count and failure rate (with equal
+        // weights, exactly those with the same load). Second: one of those, the k-th uniformly with equal weights (a
+        // random starting point alone favours the one after a run of busy endpoints), else by weight.
         var best = 0;
         var bestLoad = double.MaxValue;
+        var bestActive = -1;
+        var bestFailing = 0d;
         var ties = 0;
+        var tiedWeight = 0d;
         for (var i = 0; i < n; i++)
         {
-            var load = (endpoints[i].ActiveRequests + 1) / weights[i];
+            var active = endpoints[i].ActiveRequests;
+            var failing = endpoints[i].RecentFailureRate;
+            var load = PowerOfTwoChoicesStrategy.Load(active, weights[i], failing);
             if (load < bestLoad)
             {
-                bestLoad = load;
-                best = i;
-                ties = 1;
+                // A new least load with another in-flight count starts a new group of ties. (With unequal weights an earlier
+                // candidate of the new group may be missed here; the second pass still finds it.)
+                if (active != bestActive || failing != bestFailing)
+                {
+                    (ties, tiedWeight) = (0, 0);
+                }
+
+                (best, bestLoad, bestActive, bestFailing) = (i, load, active, failing);
+                ties++;
+                tiedWeight += weights[i];
             }
-            else if (load == bestLoad)
+            else if (active == bestActive && failing == bestFailing)
             {
                 ties++;
+                tiedWeight += weights[i];
             }
         }
 
@@ -36,16 +55,23 @@ internal sealed class LeastRequestsStrategy(Random random) : ILoadBalancingStrat
             return best;
         }
 
-        var k = random.Next(ties);
-        for (var i = best; i < n; i++)
+        var uniform = candidates.HasUniformWeights;
+        var k = uniform ? random.Next(ties) : 0;
+        var target = uniform ? 0 : random.NextDouble() * tiedWeight;
+        for (var i = 0; i < n; i++)
         {
-            if ((endpoints[i].ActiveRequests + 1) / weights[i] == bestLoad && k-- == 0)
+            if (endpoints[i].ActiveRequests != bestActive || endpoints[i].RecentFailureRate != bestFailing)
+            {
+                continue;
+            }
+
+            if (uniform ? k-- == 0 : (target -= weights[i]) < 0)
             {
                 return i;
             }
         }
 
-        // In-flight counts moved between the passes; the first least loaded is as good an answer.
+        // In-flight counts moved between the passes; the least loaded is as good an answer.
         return best;
     }
 }

@@ -1,11 +1,18 @@
 namespace Loadstone;
 
-/// <summary>Two distinct random candidates; the one with fewer in-flight requests per unit of weight wins.</summary>
-internal sealed class PowerOfTwoChoicesStrategy(Random random) : ILoadBalancingStrategy
+/// <summary>
+/// Two distinct candidates, the first drawn in proportion to weight (uniformly when weights are equal), the second
+/// uniformly; the one with fewer in-flight requests per unit of healthy capacity wins: (in-flight + 1) ÷ (weight × (1 −
+/// recent failure rate)). With equal in-flight counts and failure rates the first draw wins, so with one request at a
+/// time each endpoint's share follows its weight (a slow-start ramp included) instead of the heavier always winning.
+/// </summary>
+internal sealed class PowerOfTwoChoicesStrategy(Random random) : LoadBalancingStrategy<AliasTable>
 {
-    public string Name => LoadBalancingStrategies.PowerOfTwoChoices;
+    public override string Name => LoadBalancingStrategies.PowerOfTwoChoices;
 
-    public int Pick(CandidateSet candidates, HttpRequestMessage? request)
+    protected override AliasTable? Prepare(CandidateSet candidates) => AliasTable.For(candidates);
+
+    protected override int Pick(CandidateSet candidates, AliasTable? weighted, HttpRequestMessage? request)
     {
         var n = candidates.Count;
         if (n == 1)
@@ -13,13 +20,32 @@ internal sealed class PowerOfTwoChoicesStrategy(Random random) : ILoadBalancingS
             return 0;
         }
 
-        var (a, b) = TwoDistinct(random, n);
+        var a = weighted?.Sample(random) ?? random.Next(n);
+        var b = random.Next(n - 1);
+        if (b >= a)
+        {
+            b++;
+        }
+
         var endpoints = candidates.Endpoints;
+        var (stateA, stateB) = (endpoints[a], endpoints[b]);
+        var (activeA, activeB) = (stateA.ActiveRequests, stateB.ActiveRequests);
+        var (failingA, failingB) = (stateA.RecentFailureRate, stateB.RecentFailureRate);
+        if (activeA == activeB && failingA == failingB)
+        {
+            return a;
+        }
+
         var weights = candidates.Weights;
-        var loadA = (endpoints[a].ActiveRequests + 1) / weights[a];
-        var loadB = (endpoints[b].ActiveRequests + 1) / weights[b];
-        return loadB < loadA ? b : a;
+        return Load(activeB, weights[b], failingB) < Load(activeA, weights[a], failingA) ? b : a;
     }
+
+    /// <summary>
+    /// In-flight requests (the new one included) per unit of capacity that answers: an endpoint failing most of its
+    /// attempts is worth little however idle it looks (Linkerd's failure-aware balancing).
+    /// </summary>
+    internal static double Load(int active, double weight, double recentFailureRate) =>
+        (active + 1) / (weight * (1 - Math.Min(recentFailureRate, EndpointState.MaxRecentFailureRate)));
 
     internal static (int First, int Second) TwoDistinct(Random random, int count)
     {

@@ -51,6 +51,16 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, 
 
         ValidateHealth(problems, service, key, options);
         ValidateRetries(problems, service, key, options.Retries);
+        if (options.Requeues is null || options.Hedging is null)
+        {
+            problems.Add($"Service '{service}': Requeues ({key}:Requeues) and Hedging ({key}:Hedging) must not be null.");
+        }
+        else
+        {
+            problems.AddRange(options.Requeues.Validate(service));
+            problems.AddRange(options.Hedging.Validate(service));
+        }
+
         var slow = options.SlowStart;
         if (slow.Window != TimeSpan.Zero)
         {
@@ -119,15 +129,7 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, 
             problems.Add($"Service '{service}': HealthChecks:Active:Matcher ({key}:HealthChecks:Active:Matcher) {matcherProblem}.");
         }
 
-        Range(problems, service, key, "HealthChecks:Passive:ConsecutiveServerErrors", passive.ConsecutiveServerErrors, 0, 1000);
-        Range(problems, service, key, "HealthChecks:Passive:ConsecutiveGatewayErrors", passive.ConsecutiveGatewayErrors, 0, 1000);
-        Range(problems, service, key, "HealthChecks:Passive:ConsecutiveLocalFailures", passive.ConsecutiveLocalFailures, 0, 1000);
-        Range(problems, service, key, "HealthChecks:Passive:Interval", passive.Interval, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(300));
-        Range(problems, service, key, "HealthChecks:Passive:FailureRateThreshold", passive.FailureRateThreshold, 0, 1);
-        Range(problems, service, key, "HealthChecks:Passive:FailureRateMinimumRequests", passive.FailureRateMinimumRequests, 1, int.MaxValue);
-        Range(problems, service, key, "HealthChecks:Passive:BaseEjectionTime", passive.BaseEjectionTime, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1));
-        Range(problems, service, key, "HealthChecks:Passive:MaxEjectionTime", passive.MaxEjectionTime, passive.BaseEjectionTime, TimeSpan.FromHours(1), " (at least BaseEjectionTime)");
-        Range(problems, service, key, "HealthChecks:Passive:MaxEjectionPercent", passive.MaxEjectionPercent, 0, 100);
+        problems.AddRange(passive.Validate(service));
         Range(problems, service, key, "HealthChecks:FailOpen:MinimumHealthyCount", failOpen.MinimumHealthyCount, 0, 100_000);
         Range(problems, service, key, "HealthChecks:FailOpen:MinimumHealthyPercent", failOpen.MinimumHealthyPercent, 0, 100);
     }

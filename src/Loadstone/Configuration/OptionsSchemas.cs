@@ -20,6 +20,8 @@ internal static class OptionsSchemas
         new SectionType(typeof(SubsettingOptions)),
         new SectionType(typeof(ZoneOptions)),
         new SectionType(typeof(RetryOptions)),
+        new SectionType(typeof(RequeueOptions)),
+        new SectionType(typeof(HedgingOptions)),
         new SectionType(typeof(RoutingRule)),
         new SectionType(typeof(RouteMatch)),
         new SectionType(typeof(HeaderMatch)),

@@ -26,16 +26,29 @@ public sealed class EndpointState
     private double _latencyCost;
     private long _latencyStamp;
 
-    // Passive health counters, bumped on the request path.
+    // Passive health counters, bumped on the request path (by the outcome observer).
     private int _consecutiveServerErrors;
     private int _consecutiveGatewayErrors;
     private int _consecutiveLocalFailures;
+    private int _consecutiveUnreachable;
     private int _windowRequests;
     private int _windowFailures;
     private bool _ejectionPending;
 
+    // The share of recent attempts that failed, an average over completions that forgets with time (housekeeping).
+    private double _recentFailures;
+
+    // Until when (a timestamp of the pool's clock) picks avoid the endpoint: a Retry-After it sent. 0: none.
+    private long _retryAfterUntil;
+
     /// <summary>The least latency a failed request is recorded with: 1 second.</summary>
     internal static readonly TimeSpan FailureLatencyPenalty = TimeSpan.FromSeconds(1);
+
+    /// <summary>The weight of one attempt in <see cref="RecentFailureRate"/>: each failure halves the distance to 1, each success halves the rate.</summary>
+    internal const double RecentFailureWeight = 0.5;
+
+    /// <summary>The highest <see cref="RecentFailureRate"/> a strategy divides by (1 − rate) with: at most 100 times the load.</summary>
+    internal const double MaxRecentFailureRate = 0.99;
 
     internal EndpointState(LoadBalancedEndpoint endpoint, TimeProvider timeProvider, TimeSpan decayTime, TimeSpan initialLatency,
         IOutcomeObserver? observer = null)
@@ -69,9 +82,19 @@ public sealed class EndpointState
     /// <summary>
     /// The peak-sensitive moving average of latency (Finagle's peak EWMA): it jumps to a new peak at once and
     /// decays towards recent values with the pool's <see cref="LoadBalancingOptions.LatencyDecayTime"/>. A failed request counts as
-    /// taking at least 1 second, so an endpoint that fails fast does not look fast.
+    /// taking at least 1 second, so an endpoint that fails fast does not look fast; an attempt of the HTTP handler that was
+    /// cancelled (by its caller, or because its hedge answered first) counts as a lower bound: it raises the average when
+    /// it took longer, and never lowers it.
     /// </summary>
     public TimeSpan Latency => TimeSpan.FromSeconds(LatencyCostTicks(_timeProvider.GetTimestamp()) / _timeProvider.TimestampFrequency);
+
+    /// <summary>
+    /// The share of recent attempts that failed, 0 to 1: each completed attempt moves it half-way toward 1 (a failure) or
+    /// 0 (a success), and it decays toward 0 with the pool's <see cref="LoadBalancingOptions.LatencyDecayTime"/> while no
+    /// attempt completes. Load-aware strategies divide an endpoint's capacity by it (Linkerd's failure-aware balancing),
+    /// so an endpoint that fails fast does not look idle.
+    /// </summary>
+    public double RecentFailureRate => Volatile.Read(ref _recentFailures);
 
     // ---- Control-plane state, written under the pool's lock. ----
 
@@ -110,6 +133,30 @@ public sealed class EndpointState
     /// <summary>Ejections since the endpoint joined.</summary>
     internal int EjectionCount { get; set; }
 
+    /// <summary>The last outlier decision that left the endpoint routable, or ejected it past the cap, for the status view.</summary>
+    internal EndpointRoutingNote OutlierNote { get; set; }
+
+    /// <summary>When <see cref="OutlierNote"/> was decided.</summary>
+    internal DateTimeOffset OutlierNoteAt { get; set; }
+
+    /// <summary>Whether the endpoint is in a zone that fails open on its own (per-zone routing), at the last snapshot.</summary>
+    internal bool InFailingOpenZone { get; set; }
+
+    /// <summary>Until when picks avoid the endpoint because it sent <c>Retry-After</c>: a timestamp of the pool's clock, 0 for none.</summary>
+    internal long RetryAfterUntil => Volatile.Read(ref _retryAfterUntil);
+
+    /// <summary>The failures since its last success (without the split, the server-error streak counts every failure).</summary>
+    internal int FailureStreak => Math.Max(Volatile.Read(ref _consecutiveServerErrors), Volatile.Read(ref _consecutiveLocalFailures));
+
+    // Streak counters, for the outcome observer (the request path bumps them with Interlocked).
+    internal ref int ConsecutiveServerErrors => ref _consecutiveServerErrors;
+
+    internal ref int ConsecutiveGatewayErrors => ref _consecutiveGatewayErrors;
+
+    internal ref int ConsecutiveLocalFailures => ref _consecutiveLocalFailures;
+
+    internal ref int ConsecutiveUnreachable => ref _consecutiveUnreachable;
+
     /// <summary>When slow start began; null when not in slow start.</summary>
     internal DateTimeOffset? SlowStartSince { get; set; }
 
@@ -134,53 +181,84 @@ public sealed class EndpointState
 
     internal void OnStart() => Interlocked.Increment(ref _activeRequests);
 
-    internal void OnComplete(long startTimestamp, long endTimestamp, RequestOutcome outcome)
+    /// <summary>Whether picks should avoid the endpoint right now: its ejection is being decided, or it asked for a pause.</summary>
+    internal bool ShouldAvoid(long now) => _ejectionPending || (_retryAfterUntil != 0 && Volatile.Read(ref _retryAfterUntil) > now);
+
+    /// <summary>Keeps picks away until <paramref name="until"/> (a timestamp of the pool's clock), unless already later.</summary>
+    internal void AvoidUntil(long until)
+    {
+        var current = Volatile.Read(ref _retryAfterUntil);
+        while (until > current)
+        {
+            var seen = Interlocked.CompareExchange(ref _retryAfterUntil, until, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    /// <param name="startTimestamp">When the lease started.</param>
+    /// <param name="endTimestamp">When it ended.</param>
+    /// <param name="outcome">How it ended.</param>
+    /// <param name="latencyLowerBound">
+    /// For <see cref="RequestOutcome.Canceled"/>: the lease was an attempt whose answer would have taken at least this long
+    /// (the send loop's cancelled attempts). Other cancelled leases (a connection's lifetime) record nothing.
+    /// </param>
+    internal void OnComplete(long startTimestamp, long endTimestamp, RequestOutcome outcome, bool latencyLowerBound = false)
     {
         Interlocked.Decrement(ref _activeRequests);
+        var rtt = endTimestamp - startTimestamp;
         if (outcome == RequestOutcome.Canceled)
         {
-            return;
-        }
-
-        Interlocked.Increment(ref _totalRequests);
-        Interlocked.Increment(ref _windowRequests);
-        // A failure counts as at least FailureLatencyPenalty: a refused connection fails in microseconds, and would
-        // otherwise look like the fastest endpoint of all to latency-aware strategies.
-        var rtt = endTimestamp - startTimestamp;
-        ObserveLatency(outcome == RequestOutcome.Success ? rtt : Math.Max(rtt, (long)(FailureLatencyPenalty.TotalSeconds * _timeProvider.TimestampFrequency)), endTimestamp);
-        if (outcome == RequestOutcome.Success)
-        {
-            // Write only when needed, so healthy traffic does not bounce the cache line between cores.
-            if ((_consecutiveServerErrors | _consecutiveGatewayErrors | _consecutiveLocalFailures) != 0)
+            // Nothing is known of the endpoint's health, but the answer would have taken at least this long: a node slower
+            // than its callers' timeouts must not look fast because every attempt on it was cancelled.
+            if (latencyLowerBound && rtt > LatencyCostTicks(endTimestamp))
             {
-                _consecutiveServerErrors = _consecutiveGatewayErrors = _consecutiveLocalFailures = 0;
+                ObserveLatency(rtt, endTimestamp);
             }
 
             return;
         }
 
-        Interlocked.Increment(ref _failedRequests);
-        Interlocked.Increment(ref _windowFailures);
-        if (_observer is null)
+        Interlocked.Increment(ref _totalRequests);
+        Interlocked.Increment(ref _windowRequests);
+        if (outcome == RequestOutcome.Success)
         {
+            ObserveLatency(rtt, endTimestamp);
+            // Write only when needed, so healthy traffic does not bounce the cache line between cores.
+            if ((_consecutiveServerErrors | _consecutiveGatewayErrors | _consecutiveLocalFailures | _consecutiveUnreachable) != 0)
+            {
+                _consecutiveServerErrors = _consecutiveGatewayErrors = _consecutiveLocalFailures = _consecutiveUnreachable = 0;
+            }
+
+            var recent = _recentFailures;
+            if (recent != 0)
+            {
+                Volatile.Write(ref _recentFailures, recent < 0.001 ? 0 : recent * (1 - RecentFailureWeight));
+            }
+
             return;
         }
 
-        switch (outcome)
+        // A failure counts as at least FailureLatencyPenalty: a refused connection fails in microseconds, and would
+        // otherwise look like the fastest endpoint of all to latency-aware strategies.
+        ObserveLatency(Math.Max(rtt, (long)(FailureLatencyPenalty.TotalSeconds * _timeProvider.TimestampFrequency)), endTimestamp);
+        Volatile.Write(ref _recentFailures, (_recentFailures * (1 - RecentFailureWeight)) + RecentFailureWeight);
+        Interlocked.Increment(ref _failedRequests);
+        Interlocked.Increment(ref _windowFailures);
+        _observer?.OnFailure(this, outcome);
+    }
+
+    /// <summary>Control plane: lets <see cref="RecentFailureRate"/> forget by <paramref name="factor"/> (a decay over time).</summary>
+    internal void DecayRecentFailures(double factor)
+    {
+        var recent = Volatile.Read(ref _recentFailures);
+        if (recent != 0)
         {
-            case RequestOutcome.GatewayError:
-                _observer.OnConsecutiveFailures(this, EndpointHealthReason.EjectedConsecutiveGatewayErrors, Interlocked.Increment(ref _consecutiveGatewayErrors));
-                _observer.OnConsecutiveFailures(this, EndpointHealthReason.EjectedConsecutiveServerErrors, Interlocked.Increment(ref _consecutiveServerErrors));
-                _consecutiveLocalFailures = 0;
-                break;
-            case RequestOutcome.ServerError:
-                _observer.OnConsecutiveFailures(this, EndpointHealthReason.EjectedConsecutiveServerErrors, Interlocked.Increment(ref _consecutiveServerErrors));
-                _consecutiveGatewayErrors = _consecutiveLocalFailures = 0;
-                break;
-            default:
-                _observer.OnConsecutiveFailures(this, EndpointHealthReason.EjectedConsecutiveLocalFailures, Interlocked.Increment(ref _consecutiveLocalFailures));
-                _consecutiveServerErrors = _consecutiveGatewayErrors = 0;
-                break;
+            Volatile.Write(ref _recentFailures, recent < 0.001 ? 0 : recent * factor);
         }
     }
 
@@ -188,8 +266,12 @@ public sealed class EndpointState
     internal (int Requests, int Failures) TakeWindow() =>
         (Interlocked.Exchange(ref _windowRequests, 0), Interlocked.Exchange(ref _windowFailures, 0));
 
-    internal void ResetConsecutiveFailures() =>
-        _consecutiveServerErrors = _consecutiveGatewayErrors = _consecutiveLocalFailures = 0;
+    /// <summary>A fresh start after an ejection: no streak, no recent failures.</summary>
+    internal void ResetConsecutiveFailures()
+    {
+        _consecutiveServerErrors = _consecutiveGatewayErrors = _consecutiveLocalFailures = _consecutiveUnreachable = 0;
+        Volatile.Write(ref _recentFailures, 0);
+    }
 
     /// <summary>Current cost: the EWMA decayed to <paramref name="now"/> (without writing it back).</summary>
     internal double LatencyCostTicks(long now)
@@ -218,11 +300,10 @@ public sealed class EndpointState
     }
 }
 
-/// <summary>Hears about consecutive failures on the request path, to eject outliers.</summary>
+/// <summary>Hears about failures on the request path, to count streaks and eject outliers.</summary>
 internal interface IOutcomeObserver
 {
     /// <param name="state">The endpoint.</param>
-    /// <param name="rule">Which consecutive-failure rule the count belongs to.</param>
-    /// <param name="count">The count after this failure.</param>
-    void OnConsecutiveFailures(EndpointState state, EndpointHealthReason rule, int count);
+    /// <param name="outcome">The failure: anything but <see cref="RequestOutcome.Success"/> and <see cref="RequestOutcome.Canceled"/>.</param>
+    void OnFailure(EndpointState state, RequestOutcome outcome);
 }

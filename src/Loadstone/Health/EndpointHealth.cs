@@ -66,4 +66,7 @@ public enum EndpointHealthReason
 
     /// <summary>Unhealthy: health checks were answered, and the answer says the endpoint is not serving (a gRPC health check's NOT_SERVING).</summary>
     NotServing,
+
+    /// <summary>Unhealthy: ejected by outlier detection because its success rate fell below the mean of its peers by more than <see cref="OutlierDetectionOptions.SuccessRateStdevFactor"/> standard deviations.</summary>
+    EjectedSuccessRate,
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
@@ -12,11 +13,12 @@ namespace Loadstone;
 /// prefix if it has one. The request's URI is restored when the call returns. Understands the
 /// Microsoft.Extensions.ServiceDiscovery URI conventions <c>https+http://catalog</c> (prefer https endpoints, else
 /// http) and <c>https://_dashboard.catalog</c> (the endpoints named <c>dashboard</c>). <see cref="Send"/> and
-/// <see cref="SendAsync"/> run the same send loop: routing rules, attempts, retries on endpoints not tried yet within
-/// the retry budget, attempt timeouts, an activity per attempt and the request metric. The handler keeps no balancing
+/// <see cref="SendAsync"/> run the same send loop: routing rules, attempts, requeues of attempts that never reached a
+/// server and retries on endpoints not tried yet within their budgets, attempt timeouts, <c>Retry-After</c>, an activity
+/// per attempt and the request metric; <see cref="SendAsync"/> also hedges slow attempts when the pool's hedging is on. The handler keeps no balancing
 /// state of its own: that lives in the <see cref="ServicePool"/>, so handler rotation loses nothing.
 /// </remarks>
-public sealed class LoadBalancingHandler : DelegatingHandler
+public sealed partial class LoadBalancingHandler : DelegatingHandler
 {
     private readonly ServicePoolRegistry _registry;
     private readonly RouteCache _routes;
@@ -81,8 +83,9 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     /// <summary>
     /// The send loop: one async method, whose state machine comes from a pool (so a request costs no box of it, only the
     /// task <see cref="SendAsync"/> hands back). Each attempt leases an endpoint, rewrites the request to it, sends,
-    /// completes the lease with the outcome and restores the request; a failed attempt worth retrying goes to an
-    /// endpoint not tried yet while the budget allows.
+    /// completes the lease with the outcome and restores the request. An attempt that never reached a server is requeued
+    /// on an endpoint not tried yet (any method, within the requeue budget); another failed attempt worth retrying is
+    /// retried there while the retry budget allows; a slow attempt may be hedged (<see cref="SendHedgedAsync"/>).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HttpResponseMessage> SendBalancedAsync(RouteCache.Route route, HttpRequestMessage request, int pathStart,
@@ -99,11 +102,21 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             await WhenReadyAsync(pool, async, cancellationToken).ConfigureAwait(false);
 
             var retry = pool.Retry is { } policy && policy.CanRetry(request) ? policy : null;
+            var requeue = pool.Requeue;
+            // Only what may be sent twice is hedged, and only asynchronously: a synchronous Send has one thread.
+            var hedging = async && retry is not null ? pool.Hedging : null;
             var attemptTimeout = retry?.Options.AttemptTimeout;
             var original = request.RequestUri!;
             var tried = default(TriedEndpoints);
-            // An outer resilience handler re-sending the request owns retries: one attempt per entry, on an untried endpoint.
+            var requeues = 0;
+            // An outer resilience handler re-sending the request owns retries (and hedges): one attempt per entry, on an
+            // untried endpoint; an attempt that never reached a server is still requeued, since that is no retry.
             var entry = RequestAttempts.Enter(OuterAttempts, request, pool, ref tried);
+            if (entry.SingleAttempt)
+            {
+                hedging = null;
+            }
+
             for (var attempt = entry.FirstAttempt; ; attempt++)
             {
                 var lease = pool.AcquireAttempt(route.Filter, ref context, tried);
@@ -112,45 +125,65 @@ public sealed class LoadBalancingHandler : DelegatingHandler
                 if (attempt == 1)
                 {
                     retry?.Budget.OnRequest(lease.StartTimestamp);
+                    requeue?.Budget.OnRequest(lease.StartTimestamp);
+                    hedging?.Budget.OnRequest(lease.StartTimestamp);
                 }
 
-                var activity = LoadstoneActivitySource.StartAttempt(pool, lease.Endpoint, attempt, pool.IsFailingOpen);
-                var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
-                var timeout = attemptTimeout is { } limit ? new CancellationTokenSource(limit, pool.TimeProvider) : null;
-                var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
                 HttpResponseMessage? response = null;
                 Exception? error = null;
-                try
+                if (hedging?.Delay is { } hedgeDelay)
                 {
-                    var token = linked?.Token ?? cancellationToken;
-                    response = async
-                        ? await base.SendAsync(request, token).ConfigureAwait(false)
-                        : base.Send(request, token);
-                    outcome = OutcomeClassifier.FromResponse(response);
+                    var hedged = await SendHedgedAsync(new Attempt(pool, route, request, original, pathStart, attemptTimeout, hedging, retry),
+                        lease, attempt, hedgeDelay, context, tried, cancellationToken).ConfigureAwait(false);
+                    (response, error, outcome) = (hedged.Response, hedged.Error, hedged.Outcome);
+                    if (hedged.Hedge is { } hedge)
+                    {
+                        // One hedge per request; its endpoint counts as tried.
+                        tried.Add(hedge);
+                        entry.Record(hedge);
+                        hedging = null;
+                    }
                 }
-                catch (OperationCanceledException ex) when (timeout?.IsCancellationRequested == true && !cancellationToken.IsCancellationRequested)
+                else
                 {
-                    outcome = RequestOutcome.Timeout;
-                    error = new TaskCanceledException(
-                        $"The attempt to {lease.Endpoint.BaseAddress} for service '{pool.ServiceName}' timed out after {attemptTimeout}.",
-                        new TimeoutException(ex.Message, ex));
+                    var activity = LoadstoneActivitySource.StartAttempt(pool, lease.Endpoint, attempt, pool.IsFailingOpen);
+                    var hostSet = Rewrite(route, request, lease.Endpoint, original, pathStart);
+                    var timeout = attemptTimeout is { } limit ? new CancellationTokenSource(limit, pool.TimeProvider) : null;
+                    var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+                    try
+                    {
+                        var token = linked?.Token ?? cancellationToken;
+                        response = async
+                            ? await base.SendAsync(request, token).ConfigureAwait(false)
+                            : base.Send(request, token);
+                        outcome = OutcomeClassifier.FromResponse(response);
+                    }
+                    catch (Exception ex)
+                    {
+                        // Against the caller's own token: an outer handler's timeout is the endpoint's timeout, not a cancellation.
+                        (outcome, error) = Classify(ex, pool, lease, attemptTimeout, timeout, null, entry.CallerToken(cancellationToken));
+                    }
+                    finally
+                    {
+                        EndAttempt(pool, lease, outcome, response, hedging, lostToHedge: false);
+                        LoadstoneActivitySource.Stop(activity, outcome);
+                        Restore(request, original, hostSet);
+                        linked?.Dispose();
+                        timeout?.Dispose();
+                    }
                 }
-                catch (Exception ex)
+
+                // A requeue: nothing reached a server, so any request may go to another endpoint, within its own budget.
+                if (outcome == RequestOutcome.Unreachable && requeue is not null && requeues < requeue.Options.MaxRequeueAttempts
+                    && !cancellationToken.IsCancellationRequested && pool.HasUntried(route.Filter, tried) && requeue.Budget.TryWithdraw())
                 {
-                    outcome = OutcomeClassifier.FromException(ex, entry.CallerToken(cancellationToken));
-                    error = ex;
-                }
-                finally
-                {
-                    lease.Complete(outcome);
-                    LoadstoneActivitySource.Stop(activity, outcome);
-                    Restore(request, original, hostSet);
-                    linked?.Dispose();
-                    timeout?.Dispose();
+                    requeues++;
+                    pool.Telemetry.RecordRequeue();
+                    continue;
                 }
 
                 var worthRetrying = response is not null ? retry?.IsRetryable(response) == true : RetryPolicy.IsRetryable(error!, cancellationToken);
-                if (retry is null || entry.SingleAttempt || !worthRetrying || attempt > retry.Options.MaxRetryAttempts || !retry.Budget.TryWithdraw())
+                if (retry is null || entry.SingleAttempt || !worthRetrying || attempt - requeues > retry.Options.MaxRetryAttempts || !retry.Budget.TryWithdraw())
                 {
                     if (response is not null)
                     {
@@ -185,6 +218,48 @@ public sealed class LoadBalancingHandler : DelegatingHandler
         finally
         {
             service.Pool.Telemetry.RecordRequest(outcome);
+        }
+    }
+
+    /// <summary>
+    /// The outcome of an attempt that threw, and the exception to hand on: an attempt timeout becomes a
+    /// <see cref="TaskCanceledException"/> naming the endpoint; an attempt cancelled because its hedge answered first is
+    /// <see cref="RequestOutcome.Canceled"/>; a failure that never reached a server is <see cref="RequestOutcome.Unreachable"/>.
+    /// </summary>
+    private static (RequestOutcome, Exception) Classify(Exception ex, ServicePool pool, in EndpointLease lease, TimeSpan? attemptTimeout,
+        CancellationTokenSource? timeout, CancellationTokenSource? superseded, CancellationToken cancellationToken)
+    {
+        if (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            if (superseded?.IsCancellationRequested == true)
+            {
+                return (RequestOutcome.Canceled, ex);
+            }
+
+            if (timeout?.IsCancellationRequested == true)
+            {
+                return (RequestOutcome.Timeout, new TaskCanceledException(
+                    $"The attempt to {lease.Endpoint.BaseAddress} for service '{pool.ServiceName}' timed out after {attemptTimeout}.",
+                    new TimeoutException(ex.Message, ex)));
+            }
+        }
+
+        var outcome = OutcomeClassifier.FromException(ex, cancellationToken);
+        return (outcome == RequestOutcome.ConnectionFailure && RequeuePolicy.NeverReachedServer(ex) ? RequestOutcome.Unreachable : outcome, ex);
+    }
+
+    /// <summary>
+    /// Ends an attempt: completes the lease (health, latency, metrics), feeds the hedging delay, and honours a
+    /// <c>Retry-After</c> of a 429 or 503 by keeping the endpoint out of picks for the advised time (bounded).
+    /// </summary>
+    private static void EndAttempt(ServicePool pool, in EndpointLease lease, RequestOutcome outcome, HttpResponseMessage? response,
+        HedgingPolicy? hedging, bool lostToHedge)
+    {
+        var end = lease.CompleteAt(outcome, attempt: true);
+        hedging?.Record(outcome, end - lease.StartTimestamp, end, lostToHedge);
+        if (response is { StatusCode: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable, Headers.RetryAfter: { } retryAfter })
+        {
+            RetryAfter.Apply(pool, lease.State, retryAfter, end);
         }
     }
 

@@ -13,12 +13,18 @@ public readonly struct EndpointLease
     private readonly long _startTimestamp;
 
     internal EndpointLease(EndpointState state, TimeProvider timeProvider, PoolTelemetry? telemetry = null)
+        : this(state, timeProvider, telemetry, timeProvider.GetTimestamp())
+    {
+    }
+
+    /// <summary>A lease that starts at <paramref name="startTimestamp"/>, read by the caller just before (one clock read per pick).</summary>
+    internal EndpointLease(EndpointState state, TimeProvider timeProvider, PoolTelemetry? telemetry, long startTimestamp)
     {
         _state = state;
         _timeProvider = timeProvider;
         _telemetry = telemetry;
         state.OnStart();
-        _startTimestamp = timeProvider.GetTimestamp();
+        _startTimestamp = startTimestamp;
     }
 
     /// <summary>When the lease started, in timestamp ticks of the pool's clock.</summary>
@@ -32,10 +38,19 @@ public readonly struct EndpointLease
 
     /// <summary>Ends the lease: the request is no longer in flight, and its latency and outcome are recorded.</summary>
     /// <param name="outcome">How the request ended. <see cref="RequestOutcome.Canceled"/> records nothing but the end.</param>
-    public void Complete(RequestOutcome outcome)
+    public void Complete(RequestOutcome outcome) => CompleteAt(outcome);
+
+    /// <summary>Ends the lease as <see cref="Complete"/> does and returns the end timestamp it read.</summary>
+    /// <param name="outcome">How the attempt ended.</param>
+    /// <param name="attempt">
+    /// The lease was one attempt of a request: when cancelled, its elapsed time still raises the latency average as a
+    /// lower bound (a node slower than its callers' timeouts must not look fast).
+    /// </param>
+    internal long CompleteAt(RequestOutcome outcome, bool attempt = false)
     {
         var end = _timeProvider.GetTimestamp();
-        _state.OnComplete(_startTimestamp, end, outcome);
+        _state.OnComplete(_startTimestamp, end, outcome, attempt);
         _telemetry?.RecordAttempt(_state, outcome, (double)(end - _startTimestamp) / _timeProvider.TimestampFrequency);
+        return end;
     }
 }

@@ -92,13 +92,14 @@ internal sealed class PickPipeline
     }
 
     /// <summary>
-    /// Request path, for a retry: a candidate not in <paramref name="tried"/> where one exists. Asks the pipeline again
-    /// a few times, then takes the first untried candidate after its last choice.
+    /// Request path, for a retry: a candidate not in <paramref name="tried"/> (and not to be avoided at
+    /// <paramref name="now"/>: being ejected, or under a Retry-After) where one exists. Asks the pipeline again a few
+    /// times, then takes the first such candidate after its last choice; when there is none, the pipeline's choice.
     /// </summary>
-    public int PickUntried(ref PickContext context, in TriedEndpoints tried)
+    public int PickUntried(ref PickContext context, in TriedEndpoints tried, long now)
     {
         var first = Pick(ref context);
-        if (tried.Count == 0 || !tried.Contains(Candidates[first]))
+        if (IsFresh(Candidates[first], tried, now))
         {
             return first;
         }
@@ -106,7 +107,7 @@ internal sealed class PickPipeline
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var index = Pick(ref context);
-            if (!tried.Contains(Candidates[index]))
+            if (IsFresh(Candidates[index], tried, now))
             {
                 return index;
             }
@@ -115,7 +116,7 @@ internal sealed class PickPipeline
         for (var k = 1; k < Candidates.Count; k++)
         {
             var index = (first + k) % Candidates.Count;
-            if (!tried.Contains(Candidates[index]))
+            if (IsFresh(Candidates[index], tried, now))
             {
                 return index;
             }
@@ -123,6 +124,9 @@ internal sealed class PickPipeline
 
         return first;
     }
+
+    private static bool IsFresh(EndpointState state, in TriedEndpoints tried, long now) =>
+        !tried.Contains(state) && !state.ShouldAvoid(now);
 
     private int CheckedPick(CandidateSet set, HttpRequestMessage? request)
     {

@@ -49,6 +49,9 @@ internal sealed class PoolSnapshot
 
     public bool FailOpen { get; }
 
+    /// <summary>The zones failing open on their own (per-zone routing), in member order; empty when none.</summary>
+    public IReadOnlyList<string?> FailingOpenZones { get; init; } = [];
+
     /// <summary>The pipeline of the routable unnamed candidates; its set is empty when there are none.</summary>
     public PickPipeline Pipeline { get; }
 
@@ -101,7 +104,7 @@ internal sealed class PoolSnapshot
         for (var i = 0; i < MemberCount; i++)
         {
             var state = All[i];
-            if (state.Endpoint.Weight > 0 && (FailOpen || state.IsRoutable) && include(state, i, arg))
+            if (state.Endpoint.Weight > 0 && (FailOpen || state.IsRoutable || state.InFailingOpenZone) && include(state, i, arg))
             {
                 endpoints.Add(state);
                 weights.Add(state.Endpoint.Weight * state.WeightFactor);

@@ -33,12 +33,20 @@ public sealed partial class ServicePool
                 _subsets = CreateSubsets(options);
             }
 
-            Retry = options.Retries.Enabled ? new RetryPolicy(options.Retries, TimeProvider) : null;
+            ApplyFailurePolicies(options);
             ApplyActiveHealthOptions(previous.HealthChecks.Active.Enabled, options.HealthChecks.Active);
             Publish("options reloaded");
         }
 
         return true;
+    }
+
+    /// <summary>The retry, requeue and hedging policies of the options (each null when off); a hedging policy keeps its latency window.</summary>
+    private void ApplyFailurePolicies(LoadBalancingOptions options)
+    {
+        Retry = options.Retries.Enabled ? new RetryPolicy(options.Retries, TimeProvider) : null;
+        Requeue = options.Requeues.Enabled ? new RequeuePolicy(options.Requeues, TimeProvider) : null;
+        Hedging = options.Hedging.Enabled ? new HedgingPolicy(options.Hedging, TimeProvider, Hedging?.Latencies) : null;
     }
 
     // Called under _gate after a reload: new settings reach the prober; turning checks on or off starts or stops it.

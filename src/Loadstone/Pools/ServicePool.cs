@@ -70,12 +70,12 @@ public sealed partial class ServicePool : IDisposable
         Random = dependencies.Random ?? Random.Shared;
         _options = options;
         _controlPlane = new ControlPlaneQueue(ex => Log.ControlPlaneFailed(_logger, ServiceName, ex));
-        _outliers = new OutlierDetector(Telemetry, _logger, () => Options.HealthChecks.Passive,
+        _outliers = new OutlierDetector(Telemetry, _logger, () => Options, Random,
             () => _controlPlane.Post(static s => ((ServicePool)s!).EjectPending(), this));
         _failOpen = new FailOpen(Telemetry, _logger);
         _sources = new SourceWatcher(serviceName, [.. dependencies.EndpointSources], _gate, Publish, _logger);
         _stages = CreateStages(options, sticky: null);
-        Retry = options.Retries.Enabled ? new RetryPolicy(options.Retries, TimeProvider) : null;
+        ApplyFailurePolicies(options);
         lock (_gate)
         {
             _subsets = CreateSubsets(options);
@@ -129,6 +129,12 @@ public sealed partial class ServicePool : IDisposable
     /// <summary>The retry policy, or null when retries are off. Replaced when options are reloaded.</summary>
     internal RetryPolicy? Retry { get; private set; }
 
+    /// <summary>The requeue budget, or null when requeues are off. Replaced when options are reloaded.</summary>
+    internal RequeuePolicy? Requeue { get; private set; }
+
+    /// <summary>The hedging policy (delay, budget, latency window), or null when hedging is off. Replaced when options are reloaded.</summary>
+    internal HedgingPolicy? Hedging { get; private set; }
+
     /// <summary>The control plane's queue of work handed over by requests (for tests that wait for it to drain).</summary>
     internal ControlPlaneQueue ControlPlane => _controlPlane;
 
@@ -141,24 +147,6 @@ public sealed partial class ServicePool : IDisposable
     {
         Start();
         return _sources.Ready.WaitAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// A point-in-time view of every endpoint: state, reason, in-flight requests, counters, latency and slow-start
-    /// weight, for dashboards, health endpoints and tests.
-    /// </summary>
-    public ServicePoolStatus GetStatus()
-    {
-        var snapshot = _snapshot;
-        var endpoints = new EndpointStatus[snapshot.All.Length];
-        for (var i = 0; i < endpoints.Length; i++)
-        {
-            var s = snapshot.All[i];
-            endpoints[i] = new EndpointStatus(s.Endpoint, s.Health, s.HealthReason, s.ActiveRequests, s.TotalRequests,
-                s.FailedRequests, s.Latency, s.WeightFactor, s.EjectionCount, s.EjectedUntil);
-        }
-
-        return new ServicePoolStatus(ServiceName, snapshot.StrategyName, snapshot.FailOpen, endpoints);
     }
 
     /// <summary>
@@ -195,17 +183,20 @@ public sealed partial class ServicePool : IDisposable
             ThrowNoEndpoint(snapshot, filter);
         }
 
-        var index = tried.Count == 0 ? pipeline.Pick(ref context) : pipeline.PickUntried(ref context, tried);
+        // One clock read per pick: it dates the lease and tells whether an endpoint's Retry-After still holds.
+        var now = TimeProvider.GetTimestamp();
+        var index = tried.Count == 0 ? pipeline.Pick(ref context) : pipeline.PickUntried(ref context, tried, now);
         var state = pipeline.Candidates[index];
-        if (state.EjectionPending)
+        if (state.ShouldAvoid(now))
         {
-            // Being ejected on the control plane right now: treat it as tried, so it is avoided where possible.
+            // Being ejected on the control plane right now, or asked for a pause (Retry-After): treat it as tried, so it
+            // is avoided where another candidate exists.
             var avoid = tried;
             avoid.Add(state);
-            state = pipeline.Candidates[pipeline.PickUntried(ref context, avoid)];
+            state = pipeline.Candidates[pipeline.PickUntried(ref context, avoid, now)];
         }
 
-        return new EndpointLease(state, TimeProvider, Telemetry);
+        return new EndpointLease(state, TimeProvider, Telemetry, now);
     }
 
     /// <summary>Stops watching sources, probing and housekeeping.</summary>
@@ -296,6 +287,7 @@ public sealed partial class ServicePool : IDisposable
             }
 
             var now = TimeProvider.GetUtcNow();
+            Hedging?.Refresh();
             var changed = _outliers.Evaluate(_membership, now);
             changed |= _membership.States.Any(s => s.SlowStartSince is not null);
             foreach (var (state, inFlight) in _membership.ProgressDraining(now))

@@ -8,8 +8,9 @@ namespace Loadstone;
 public sealed record ServicePoolStatus(string ServiceName, string Strategy, bool IsFailingOpen, IReadOnlyList<EndpointStatus> Endpoints)
 {
     /// <summary>
-    /// The "explain" view as indented JSON: the pool and, for each endpoint, address, zone, weight, state, reason,
-    /// slow-start factor, in-flight requests, latency (ms), counters and ejections. Field names are stable camelCase.
+    /// The "explain" view as indented JSON: the pool and, for each endpoint, address, zone, weight, state, reason, whether
+    /// it is routable and why (note), slow-start factor, in-flight requests, latency (ms), counters, the recent failure
+    /// rate, ejections and any Retry-After. Field names are stable camelCase.
     /// </summary>
     public string ToJson()
     {
@@ -29,15 +30,23 @@ public sealed record ServicePoolStatus(string ServiceName, string Strategy, bool
                 json.WriteNumber("weight", e.Endpoint.Weight);
                 json.WriteString("health", e.Health.ToString());
                 json.WriteString("reason", e.Reason.ToString());
+                json.WriteBoolean("routable", e.IsRoutable);
+                json.WriteString("note", e.Note.ToString());
                 json.WriteNumber("weightFactor", Math.Round(e.WeightFactor, 4));
                 json.WriteNumber("activeRequests", e.ActiveRequests);
                 json.WriteNumber("latencyMs", Math.Round(e.Latency.TotalMilliseconds, 3));
                 json.WriteNumber("totalRequests", e.TotalRequests);
                 json.WriteNumber("failedRequests", e.FailedRequests);
+                json.WriteNumber("recentFailureRate", Math.Round(e.RecentFailureRate, 4));
                 json.WriteNumber("ejections", e.Ejections);
                 if (e.EjectedUntil is { } until)
                 {
                     json.WriteString("ejectedUntil", until);
+                }
+
+                if (e.RetryAfterUntil is { } retryAfter)
+                {
+                    json.WriteString("retryAfterUntil", retryAfter);
                 }
 
                 json.WriteEndObject();
@@ -62,6 +71,13 @@ public sealed record ServicePoolStatus(string ServiceName, string Strategy, bool
 /// <param name="WeightFactor">The slow-start multiplier of its weight, 0 to 1 (1 outside slow start).</param>
 /// <param name="Ejections">How many times outlier detection has ejected it.</param>
 /// <param name="EjectedUntil">When the current ejection ends; <see langword="null"/> when not ejected.</param>
+/// <param name="IsRoutable">
+/// Whether new requests may go to it: a member with a weight above 0 that is healthy, or not healthy but in a pool (or a
+/// zone) that fails open. A routable endpoint under a Retry-After is still avoided while another candidate exists.
+/// </param>
+/// <param name="Note">Why it is routable although something is wrong, why outlier detection left it in, or why picks avoid it.</param>
+/// <param name="RetryAfterUntil">Until when picks avoid it because it sent <c>Retry-After</c>; <see langword="null"/> when not.</param>
+/// <param name="RecentFailureRate">The share of its recent attempts that failed (see <see cref="EndpointState.RecentFailureRate"/>).</param>
 public readonly record struct EndpointStatus(
     LoadBalancedEndpoint Endpoint,
     EndpointHealth Health,
@@ -72,4 +88,40 @@ public readonly record struct EndpointStatus(
     TimeSpan Latency,
     double WeightFactor,
     int Ejections,
-    DateTimeOffset? EjectedUntil);
+    DateTimeOffset? EjectedUntil,
+    bool IsRoutable = false,
+    EndpointRoutingNote Note = EndpointRoutingNote.None,
+    DateTimeOffset? RetryAfterUntil = null,
+    double RecentFailureRate = 0);
+
+/// <summary>Builds the status of one endpoint from its live state and the snapshot it is in.</summary>
+internal static class EndpointStatusView
+{
+    /// <param name="state">The endpoint's state.</param>
+    /// <param name="snapshot">The snapshot it was read from.</param>
+    /// <param name="isMember">Whether it is a member (not draining).</param>
+    /// <param name="now">The pool's time.</param>
+    /// <param name="timestamp">The pool's clock, as a timestamp (for Retry-After).</param>
+    /// <param name="interval">Outlier detection's interval: how long a refused or unenforced decision is shown.</param>
+    /// <param name="time">The pool's clock.</param>
+    public static EndpointStatus Of(EndpointState state, PoolSnapshot snapshot, bool isMember, DateTimeOffset now, long timestamp,
+        TimeSpan interval, TimeProvider time)
+    {
+        var healthy = state.IsRoutable;
+        var routable = isMember && state.Endpoint.Weight > 0 && (healthy || snapshot.FailOpen || state.InFailingOpenZone);
+        DateTimeOffset? retryAfter = state.RetryAfterUntil > timestamp
+            ? now + TimeSpan.FromSeconds((double)(state.RetryAfterUntil - timestamp) / time.TimestampFrequency)
+            : null;
+        var note = !isMember ? EndpointRoutingNote.None
+            : retryAfter is not null && routable ? EndpointRoutingNote.RetryAfter
+            : !healthy && routable ? (snapshot.FailOpen ? EndpointRoutingNote.PoolFailingOpen : EndpointRoutingNote.ZoneFailingOpen)
+            : state.OutlierNote == EndpointRoutingNote.EjectedBeyondMaxEjectionPercent && state.EjectedUntil is not null ? state.OutlierNote
+            : state.OutlierNote is not (EndpointRoutingNote.None or EndpointRoutingNote.EjectedBeyondMaxEjectionPercent)
+                && state.EjectedUntil is null && now - state.OutlierNoteAt < interval ? state.OutlierNote
+            : routable && (state.RecentFailureRate >= 0.5 || state.FailureStreak > 0) ? EndpointRoutingNote.RecentlyFailing
+            : EndpointRoutingNote.None;
+        return new EndpointStatus(state.Endpoint, state.Health, state.HealthReason, state.ActiveRequests, state.TotalRequests,
+            state.FailedRequests, state.Latency, state.WeightFactor, state.EjectionCount, state.EjectedUntil, routable, note, retryAfter,
+            state.RecentFailureRate);
+    }
+}

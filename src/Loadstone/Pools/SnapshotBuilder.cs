@@ -2,7 +2,8 @@ namespace Loadstone;
 
 /// <summary>
 /// Builds a pool's snapshot from its members: each member's health (an ejection wins over active checks), slow-start
-/// ramps, fail-open, and the pick pipelines of the routable candidates. Control plane only.
+/// ramps, fail-open (of the pool, and of each zone when zones are routed per zone), and the pick pipelines of the
+/// routable candidates. Control plane only.
 /// </summary>
 internal static class SnapshotBuilder
 {
@@ -25,6 +26,8 @@ internal static class SnapshotBuilder
 
         var healthy = members.Count(s => s.IsRoutable);
         var failOpen = options.HealthChecks.FailOpen;
+        var poolFailsOpen = failOpen.Enabled && FailOpen.IsBreached(members.Count, healthy, failOpen);
+        var failingZones = FailOpen.MarkFailingOpenZones(members, failOpen, options.Zones.Mode == ZoneRoutingMode.PerZone && !poolFailsOpen);
         var all = new EndpointState[members.Count + draining.Count];
         members.CopyTo(all);
         for (var i = 0; i < draining.Count; i++)
@@ -32,8 +35,10 @@ internal static class SnapshotBuilder
             all[members.Count + i] = draining[i];
         }
 
-        return new PoolSnapshot(all, members.Count, healthy, stages,
-            failOpen.Enabled && FailOpen.IsBreached(members.Count, healthy, failOpen), knownFilters, Subset(members, subsets));
+        return new PoolSnapshot(all, members.Count, healthy, stages, poolFailsOpen, knownFilters, Subset(members, subsets))
+        {
+            FailingOpenZones = failingZones,
+        };
     }
 
     /// <summary>Which members are in this client's subset (by member index), or null when subsetting is off.</summary>

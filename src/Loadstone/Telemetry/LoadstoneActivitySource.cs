@@ -18,7 +18,7 @@ public static class LoadstoneActivitySource
     internal static readonly ActivitySource Source = new(Name, typeof(LoadstoneActivitySource).Assembly.GetName().Version?.ToString());
 
     /// <summary>Starts an attempt's activity when someone listens; otherwise returns null at the cost of one check.</summary>
-    internal static Activity? StartAttempt(ServicePool pool, LoadBalancedEndpoint endpoint, int attempt, bool failingOpen)
+    internal static Activity? StartAttempt(ServicePool pool, LoadBalancedEndpoint endpoint, int attempt, bool failingOpen, bool hedge = false)
     {
         if (!Source.HasListeners())
         {
@@ -33,7 +33,8 @@ public static class LoadstoneActivitySource
             activity.SetTag("loadstone.endpoint.zone", endpoint.Zone);
             activity.SetTag("loadstone.attempt", attempt);
             activity.SetTag("loadstone.strategy", pool.StrategyName);
-            activity.SetTag("loadstone.pick_reason", attempt > 1 ? "retry on an endpoint not tried yet" : failingOpen ? "strategy, failing open" : "strategy");
+            activity.SetTag("loadstone.pick_reason", hedge ? "hedge on an endpoint not tried yet"
+                : attempt > 1 ? "retry on an endpoint not tried yet" : failingOpen ? "strategy, failing open" : "strategy");
         }
 
         return activity;

@@ -35,7 +35,14 @@ internal sealed class LoadstoneInstruments
         Ejections = meter.CreateCounter<long>(
             "loadstone.endpoint.ejections", "{ejection}", "Endpoints ejected by outlier detection, by reason.");
         FailOpenEpisodes = meter.CreateCounter<long>(
-            "loadstone.pool.fail_open.episodes", "{episode}", "Times a pool started failing open.");
+            "loadstone.pool.fail_open.episodes", "{episode}", "Times a pool (or, tagged with loadstone.zone, one zone of it) started failing open.");
+        Outliers = meter.CreateCounter<long>(
+            "loadstone.endpoint.outliers", "{outlier}",
+            "Outliers found by outlier detection, by reason and action: ejected, ejected_beyond_max_ejection_percent, refused_max_ejection_percent, refused_fail_open_threshold, not_enforced.");
+        Requeues = meter.CreateCounter<long>(
+            "loadstone.requeues", "{requeue}", "Attempts that never reached a server, sent again to another endpoint.");
+        Hedges = meter.CreateCounter<long>(
+            "loadstone.hedges", "{hedge}", "Hedged attempts, by result: won (answered first), lost (cancelled), failed (both attempts failed).");
         MembershipChanges = meter.CreateCounter<long>(
             "loadstone.pool.membership.changes", "{change}", "Snapshots published with a different set of endpoints.");
         StickyDecisions = meter.CreateCounter<long>(
@@ -67,6 +74,12 @@ internal sealed class LoadstoneInstruments
     public Counter<long> Ejections { get; }
 
     public Counter<long> FailOpenEpisodes { get; }
+
+    public Counter<long> Outliers { get; }
+
+    public Counter<long> Requeues { get; }
+
+    public Counter<long> Hedges { get; }
 
     public Counter<long> MembershipChanges { get; }
 

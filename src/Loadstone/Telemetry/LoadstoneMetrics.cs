@@ -20,6 +20,9 @@ public static class LoadstoneMetrics
     internal const string StickyResultTag = "loadstone.sticky.result";
     internal const string ZoneKindTag = "loadstone.zone.kind";
     internal const string RuleTag = "loadstone.routing.rule";
+    internal const string OutlierActionTag = "loadstone.outlier.action";
+    internal const string HedgeResultTag = "loadstone.hedge.result";
+    internal const string ZoneTag = "loadstone.zone";
 
     internal static string OutcomeName(RequestOutcome outcome) => outcome switch
     {
@@ -29,6 +32,7 @@ public static class LoadstoneMetrics
         RequestOutcome.ConnectionFailure => "connection_failure",
         RequestOutcome.Timeout => "timeout",
         RequestOutcome.Canceled => "canceled",
+        RequestOutcome.Unreachable => "unreachable",
         _ => "unknown",
     };
 }

@@ -44,6 +44,29 @@ internal sealed class PoolTelemetry(string serviceName, LoadstoneInstruments ins
             new(LoadstoneMetrics.EndpointTag, state.Endpoint.BaseAddress),
             new(LoadstoneMetrics.ReasonTag, reason.ToString()));
 
+    /// <summary>Counts an outlier found by a rule and what was done with it (a constant action name).</summary>
+    public void RecordOutlier(EndpointHealthReason reason, string action)
+    {
+        if (Instruments.Outliers.Enabled)
+        {
+            Instruments.Outliers.Add(1, Service, new(LoadstoneMetrics.ReasonTag, reason.ToString()), new(LoadstoneMetrics.OutlierActionTag, action));
+        }
+    }
+
+    public void RecordRequeue() => Instruments.Requeues.Add(1, Service);
+
+    /// <summary>Counts a hedge by its result: a constant name (won, lost, failed), never request data.</summary>
+    public void RecordHedge(string result)
+    {
+        if (Instruments.Hedges.Enabled)
+        {
+            Instruments.Hedges.Add(1, Service, new(LoadstoneMetrics.HedgeResultTag, result));
+        }
+    }
+
+    public void RecordZoneFailOpenEpisode(string? zone) =>
+        Instruments.FailOpenEpisodes.Add(1, Service, new(LoadstoneMetrics.ZoneTag, zone ?? ""));
+
     public void RecordFailOpenEpisode() => Instruments.FailOpenEpisodes.Add(1, Service);
 
     public void RecordMembershipChange() => Instruments.MembershipChanges.Add(1, Service);

@@ -54,7 +54,7 @@ public sealed class ConnectCallbackTests : IAsyncLifetime
     public async Task ConnectCallback_BackendKilled_TriedAtMostUntilEjectedThenAvoidedAndNoRequestFails()
     {
         using var pool = ConnectionKit.Pool("catalog", LoadBalancingStrategies.LeastRequests, _backends.Select(b => b.Endpoint),
-            o => o.HealthChecks.Passive.ConsecutiveLocalFailures = 1, time: new ManualTimeProvider());
+            o => (o.HealthChecks.Passive.SplitLocalFailures, o.HealthChecks.Passive.ConsecutiveLocalFailures) = (true, 1), time: new ManualTimeProvider());
         using var balancer = new ConnectionBalancer(pool);
         SetDelay(Hold);
         using (var before = NewClient(balancer))

@@ -122,7 +122,7 @@ public sealed class ConnectionBalancerTests
         await using var server = TcpTestServer.Echo();
         var refusing = RefusingEndpoint();
         using var pool = Pool("echo", LoadBalancingStrategies.FirstAvailable, [refusing, server.Endpoint],
-            o => o.HealthChecks.Passive.ConsecutiveLocalFailures = 2);
+            o => (o.HealthChecks.Passive.SplitLocalFailures, o.HealthChecks.Passive.ConsecutiveLocalFailures) = (true, 2));
         using var balancer = new ConnectionBalancer(pool);
 
         var attempts = new List<int>();

@@ -102,8 +102,9 @@ public sealed class RedisConnectionTests : IAsyncLifetime
             }
         }
 
-        // It now has the fewest connections, so least connections tries it first: refused, and retried on a live
-        // instance. Three failed connections and two refusals make the five consecutive failures that eject it.
+        // It now has the fewest connections, but least connections weighs connections by the share of attempts that
+        // succeed: after three failures in a row the dead instance counts as eight times busier than it looks, so it is
+        // tried again only once the live ones hold about eight each, and then refused and retried on a live instance.
         var attempts = new List<int>();
         for (var i = 0; i < 30; i++)
         {
@@ -113,11 +114,13 @@ public sealed class RedisConnectionTests : IAsyncLifetime
             open.Add(connection);
         }
 
-        Assert.Equal([2, 2, .. Enumerable.Repeat(1, 28)], attempts);
-        await pool.SettleAsync(); // the ejection is published by the pool's control plane
+        var refusals = attempts.Count(a => a == 2);
+        Assert.All(attempts, a => Assert.InRange(a, 1, 2));
+        Assert.InRange(refusals, 1, 4); // fewer while its failures are recent (they fade with the pool's latency decay time)
+        Assert.Equal(1, attempts[..3].Max()); // not tried again at once, although it holds the fewest connections
+        await pool.SettleAsync();
         var deadState = State(pool, _redis.Endpoints[0]);
-        Assert.Equal((EndpointHealth.Unhealthy, EndpointHealthReason.EjectedConsecutiveLocalFailures), (deadState.Health, deadState.HealthReason));
-        Assert.Equal(5, deadState.FailedRequests);
+        Assert.Equal(3 + refusals, deadState.FailedRequests);
         var live = await _redis.ConnectedClientsExceptAsync(0);
         Assert.Equal(36, live.Sum());
         Assert.True(Math.Abs(live[0] - live[1]) <= 1, $"connections per live instance: {string.Join(", ", live)}");

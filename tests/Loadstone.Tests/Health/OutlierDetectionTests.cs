@@ -14,6 +14,8 @@ public sealed class OutlierDetectionTests
         setup.Options.HealthChecks.Passive.ConsecutiveGatewayErrors = 0;
         setup.Options.HealthChecks.Passive.ConsecutiveLocalFailures = 0;
         setup.Options.HealthChecks.Passive.FailureRateThreshold = 0;
+        setup.Options.HealthChecks.Passive.SuccessRateStdevFactor = 0;
+        setup.Options.HealthChecks.Passive.SplitLocalFailures = true;
         configure(setup.Options.HealthChecks.Passive);
         var pool = setup.Create("catalog");
         await pool.InitializeAsync(); // starts housekeeping at the current time
@@ -246,6 +248,7 @@ public sealed class OutlierDetectionTests
         {
             p.FailureRateThreshold = 0.5;
             p.FailureRateMinimumRequests = 10;
+            p.FailureRateMinimumHosts = 0;
             p.Interval = TimeSpan.FromSeconds(10);
             p.MaxEjectionPercent = 100;
         });

@@ -17,6 +17,7 @@ public sealed class TestBackend : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private int _count;
+    private int _aborted;
 
     private TestBackend(WebApplication app, string name)
     {
@@ -37,6 +38,21 @@ public sealed class TestBackend : IAsyncDisposable
 
     /// <summary>A delay before each answer; zero by default.</summary>
     public TimeSpan Delay { get; set; }
+
+    /// <summary>The status of each request by its number (1, 2, ...), overriding <see cref="StatusCode"/>; null by default.</summary>
+    public Func<int, int>? StatusFor { get; set; }
+
+    /// <summary>A Retry-After value sent with every answer; null by default.</summary>
+    public string? RetryAfter { get; set; }
+
+    /// <summary>Read each request's body, then abort the connection without answering (the request reached the server).</summary>
+    public bool AbortAfterReading { get; set; }
+
+    /// <summary>Requests whose connection the client aborted while this backend was delaying its answer.</summary>
+    public int AbortedCount => Volatile.Read(ref _aborted);
+
+    /// <summary>The bodies of the requests that had one, in order.</summary>
+    public ConcurrentQueue<string> Bodies { get; } = new();
 
     /// <summary>The paths and queries received, in order.</summary>
     public ConcurrentQueue<string> Received { get; } = new();
@@ -81,15 +97,40 @@ public sealed class TestBackend : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        Interlocked.Increment(ref _count);
+        var number = Interlocked.Increment(ref _count);
         Received.Enqueue(context.Request.Path + context.Request.QueryString);
         HostHeaders.Enqueue(context.Request.Host.Value ?? string.Empty);
-        if (Delay > TimeSpan.Zero)
+        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
-            await Task.Delay(Delay, context.RequestAborted);
+            using var reader = new StreamReader(context.Request.Body);
+            Bodies.Enqueue(await reader.ReadToEndAsync(context.RequestAborted));
         }
 
-        context.Response.StatusCode = StatusCode;
+        if (AbortAfterReading)
+        {
+            context.Abort();
+            return;
+        }
+
+        if (Delay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(Delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _aborted);
+                throw;
+            }
+        }
+
+        context.Response.StatusCode = StatusFor?.Invoke(number) ?? StatusCode;
+        if (RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+
         await context.Response.WriteAsync(Name);
     }
 

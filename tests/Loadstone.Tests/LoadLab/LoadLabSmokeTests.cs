@@ -42,7 +42,7 @@ public sealed class LoadLabSmokeTests : IDisposable
 
         Assert.True(code == 0, text);
         var rows = Summary("slow");
-        Assert.Equal(8, rows.Count);
+        Assert.Equal(12, rows.Count); // direct, p2c, peakewma, roundrobin, p2c+hedge, peakewma+hedge
         Assert.Equal(["healthy", "one-slow"], rows.Select(r => r["condition"]).Distinct().Order(StringComparer.Ordinal));
         Assert.All(rows, r => Assert.True(long.Parse(r["requests"], CultureInfo.InvariantCulture) > 0));
         Assert.True(File.Exists(Path.Combine(_out, "slow-cdf.dat")));
@@ -78,6 +78,33 @@ public sealed class LoadLabSmokeTests : IDisposable
     }
 
     [Fact]
+    public async Task Outage_ShortMode_TwoBackendsKilled_LoadstoneLosesNothingWhereTheDirectClientDoes()
+    {
+        var (code, text) = await RunAsync("outage", "--kinds", "direct,p2c");
+
+        Assert.True(code == 0, text);
+        var rows = Summary("outage");
+        Assert.Equal(["closed-loop", "fixed-rate"], rows.Select(r => r["condition"]).Distinct().Order(StringComparer.Ordinal));
+        Assert.All(rows, r => Assert.True(long.Parse(r["requests"], CultureInfo.InvariantCulture) > 0, $"{r["kind"]} sent no request"));
+        Assert.All(rows.Where(r => r["kind"] == "direct"), r => Assert.NotEqual("0", r["errors"])); // the faults were injected
+        Assert.Equal(0, ChildProcesses.Count);
+    }
+
+    [Fact]
+    public async Task SlowNode_ShortMode_ReportsSuccessAndExtraRequests()
+    {
+        var (code, text) = await RunAsync("slownode", "--kinds", "peakewma,p2c+hedge");
+
+        Assert.True(code == 0, text);
+        var json = await File.ReadAllTextAsync(Path.Combine(_out, "slownode.json"));
+        var extras = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("summaries").EnumerateArray()
+            .Select(s => s.GetProperty("extra")).ToList();
+        Assert.Equal(2, extras.Count);
+        Assert.All(extras, e => Assert.InRange(e.GetProperty("success_pct").GetDouble(), 0, 100));
+        Assert.Equal(0, ChildProcesses.Count);
+    }
+
+    [Fact]
     public async Task Fleet_ShortMode_SimulatesEveryStrategyAndMeasuresCosts()
     {
         var (code, text) = await RunAsync("fleet");
@@ -90,11 +117,11 @@ public sealed class LoadLabSmokeTests : IDisposable
         Assert.Contains("memory retained per endpoint", text, StringComparison.Ordinal);
     }
 
-    private async Task<(int Code, string Text)> RunAsync(string scenario)
+    private async Task<(int Code, string Text)> RunAsync(string scenario, params string[] more)
     {
         using var writer = new StringWriter(CultureInfo.InvariantCulture);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var code = await Lab.RunAsync([scenario, .. s_short, "--out", _out], writer, timeout.Token);
+        var code = await Lab.RunAsync([scenario, .. s_short, .. more, "--out", _out], writer, timeout.Token);
         return (code, writer.ToString());
     }
 

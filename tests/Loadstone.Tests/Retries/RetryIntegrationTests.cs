@@ -105,6 +105,8 @@ public sealed class RetryIntegrationTests
         {
             var setup = SetupFor(time, LoadBalancingStrategies.RoundRobin, backends);
             setup.Options.Retries.Enabled = false;
+            setup.Options.Requeues.Enabled = false;
+            setup.Options.HealthChecks.Passive.SplitLocalFailures = true;
             setup.Options.HealthChecks.Passive.ConsecutiveLocalFailures = 4;
             var (pool, client) = Create(setup);
             using var _1 = pool;
