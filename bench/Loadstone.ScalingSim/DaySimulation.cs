@@ -49,8 +49,6 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
         var time = new ManualTimeProvider(day + TimeSpan.FromSeconds(settings.StartSecond - BootSeconds - 1));
         var options = new ScalingGroupOptions
         {
-            TimeProvider = time,
-            Random = new Random(settings.Seed),
             InstanceWarmup = TimeSpan.FromSeconds(60),
         };
 
@@ -67,7 +65,11 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
 
         options.MaxActivityHistory = 100_000;
         var launcher = new InMemoryInstanceLauncher();
-        using var group = new ScalingGroup("catalog", options, launcher);
+        using var group = new ScalingGroup("catalog", options, launcher, new ScalingGroupDependencies
+        {
+            TimeProvider = time,
+            Random = new Random(settings.Seed),
+        });
         var counting = false;
         int capacityChanges = 0, launches = 0, terminations = 0;
         group.ActivityStarted += (_, e) =>

@@ -9,12 +9,13 @@ internal sealed class GroupParts
 {
     public GroupParts(Action<ScalingGroupOptions>? configure = null, ILogger? logger = null)
     {
-        Options = new ScalingGroupOptions { TimeProvider = Time, Random = new Random(7) };
+        Options = new ScalingGroupOptions();
         configure?.Invoke(Options);
         Runner = new ChangeRunner("unit", Time, logger ?? NullLogger.Instance);
         var activities = new ActivityLog("unit", Options.MaxActivityHistory, Runner, NullLogger.Instance, ScalingMetrics.For(null),
             a => Started.Add(a), a => Ended.Add(a));
-        Context = new GroupContext("unit", Options, Launcher, NullLogger.Instance, Runner, activities, CancellationToken.None);
+        Context = new GroupContext("unit", Options, Launcher, new ScalingGroupDependencies { TimeProvider = Time, Random = new Random(7) },
+            NullLogger.Instance, Runner, activities, CancellationToken.None);
     }
 
     public FakeTimeProvider Time { get; } = TestClock.Create();
