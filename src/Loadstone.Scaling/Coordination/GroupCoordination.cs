@@ -36,7 +36,7 @@ internal sealed partial class GroupCoordination(
     /// <summary>Why an operation is refused now, or <see langword="null"/> when this copy leads. Under the group's lock.</summary>
     public string? Refusal => IsLeading
         ? null
-        : $"Scaling group '{context.Name}' is controlled by another client ({coordinator.Name}); this copy shows its state but cannot change it. Call the copy whose IsLeader is true.";
+        : $"Scaling group '{context.Name}' is led by another copy: this one ({coordinator.Name}) shows the group's state but cannot change it. Call the copy whose IsLeader is true.";
 
     /// <summary>Starts campaigning and following the coordinator.</summary>
     public void Start()
