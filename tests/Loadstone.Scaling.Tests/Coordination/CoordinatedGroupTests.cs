@@ -297,9 +297,19 @@ public sealed class CoordinatedGroupTests : IAsyncDisposable
 
         public async ValueTask<LaunchedInstance?> ResumeLaunchAsync(string instanceId, string? zone, DateTimeOffset launchStartedAt, CancellationToken cancellationToken)
         {
+            // Like a real launcher, waits for the instance to come up (the launch a previous leader started finishes on its own).
             await _gate.Task.WaitAsync(cancellationToken);
-            await Task.Yield();
-            return await inner.ResumeLaunchAsync(instanceId, zone, launchStartedAt, cancellationToken);
+            for (var i = 0; i < 200; i++)
+            {
+                if (await inner.ResumeLaunchAsync(instanceId, zone, launchStartedAt, cancellationToken) is { } found)
+                {
+                    return found;
+                }
+
+                await Task.Delay(10, cancellationToken);
+            }
+
+            return null;
         }
 
         public LaunchedInstance Reattach(LaunchedInstance recorded) => inner.Reattach(recorded);
