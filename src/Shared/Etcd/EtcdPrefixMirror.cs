@@ -79,6 +79,24 @@ internal sealed class EtcdPrefixMirror : IAsyncDisposable
         }
     }
 
+    /// <summary>The entry with the lowest create revision among the keys that start with <paramref name="keyPrefix"/> (an election's leader).</summary>
+    public EtcdEntry? Oldest(string keyPrefix)
+    {
+        lock (_gate)
+        {
+            EtcdEntry? oldest = null;
+            foreach (var entry in _entries.Values)
+            {
+                if (entry.Key.StartsWith(keyPrefix, StringComparison.Ordinal) && (oldest is null || entry.CreateRevision < oldest.CreateRevision))
+                {
+                    oldest = entry;
+                }
+            }
+
+            return oldest;
+        }
+    }
+
     public EtcdEntry? Get(string key)
     {
         lock (_gate)
