@@ -23,6 +23,13 @@ namespace Loadstone.Scaling;
 /// Events are raised after the group's state has changed, outside its lock, on the thread that made the change
 /// (a timer thread, a launcher's completion, or the caller of a method). Calling the group from a handler is safe.
 /// </para>
+/// <para>
+/// With a coordinator (<see cref="ScalingGroupDependencies.Coordinator"/>) the group is one copy of a group shared by a
+/// fleet of clients: only the elected copy (<see cref="IsLeader"/>) acts, committing each change before carrying it out
+/// (events are then raised once the change is committed, on a background thread); the other copies show the committed
+/// state, and their operations (<see cref="SetDesiredCapacity"/>, <see cref="ExecutePolicy"/> and the other changes)
+/// throw <see cref="InvalidOperationException"/>.
+/// </para>
 /// </remarks>
 public sealed partial class ScalingGroup : IAsyncDisposable, IDisposable
 {

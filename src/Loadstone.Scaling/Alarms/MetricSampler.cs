@@ -5,8 +5,11 @@ internal readonly record struct BuiltInSample(double? InFlight, double? RequestR
 
 /// <summary>
 /// Reads the built-in metrics from the group's metrics source (<see cref="GroupContext.Metrics"/>: the attached pool,
-/// or a fleet's figures): in-flight requests, requests per instance per minute and latency, averaged over the in-service
-/// instances past warmup. Called under the group's lock, once per reconcile pass that has policies.
+/// or a fleet's figures): in-flight requests and requests per minute over the in-service instances past warmup (the
+/// load divided by the capacity measured, as ALBRequestCountPerTarget is), and their average latency. An instance
+/// no balancer reports yet (a fleet's reports lag behind the registrations) counts as idle: no request can be in
+/// flight to an instance nobody routes to. With no figures at all the sample is missing data. Called under the group's
+/// lock, once per reconcile pass that has policies.
 /// </summary>
 internal sealed class MetricSampler(GroupContext context)
 {
@@ -22,16 +25,22 @@ internal sealed class MetricSampler(GroupContext context)
         var latency = 0.0;
         var rate = 0.0;
         var measured = 0;
+        var reported = 0;
         var rated = 0;
         foreach (var instance in context.Instances)
         {
-            if (instance.State != ScalingInstanceState.InService || context.IsWarming(instance, now)
-                || !load.TryGetValue(instance.Endpoint!.Id, out var figures))
+            if (instance.State != ScalingInstanceState.InService || context.IsWarming(instance, now))
             {
                 continue;
             }
 
             measured++;
+            if (!load.TryGetValue(instance.Endpoint!.Id, out var figures))
+            {
+                continue;
+            }
+
+            reported++;
             inFlight += figures.InFlightRequests;
             latency += figures.LatencyMilliseconds;
             if (figures.RequestsPerMinute is { } perMinute)
@@ -41,8 +50,8 @@ internal sealed class MetricSampler(GroupContext context)
             }
         }
 
-        return measured == 0
+        return reported == 0
             ? default
-            : new BuiltInSample(inFlight / measured, rated == 0 ? null : rate / rated, latency / measured);
+            : new BuiltInSample(inFlight / measured, rated == 0 ? null : rate / measured, latency / reported);
     }
 }
