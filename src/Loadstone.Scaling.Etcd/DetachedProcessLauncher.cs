@@ -223,19 +223,19 @@ public sealed partial class DetachedProcessLauncher : IDurableInstanceLauncher
 
     private static partial class Log
     {
-        [LoggerMessage(1420, LogLevel.Information, "Instance {Instance} started as detached process {Pid} in zone '{Zone}'; waiting for it to register.", EventName = "DetachedInstanceStarted")]
+        [LoggerMessage(1520, LogLevel.Information, "Instance {Instance} started as detached process {Pid} in zone '{Zone}'; waiting for it to register.", EventName = "DetachedInstanceStarted")]
         public static partial void Started(ILogger logger, string instance, int pid, string zone);
 
-        [LoggerMessage(1421, LogLevel.Information, "Instance {Instance} (pid {Pid}) registered {Address}.", EventName = "DetachedInstanceRegistered")]
+        [LoggerMessage(1521, LogLevel.Information, "Instance {Instance} (pid {Pid}) registered {Address}.", EventName = "DetachedInstanceRegistered")]
         public static partial void Registered(ILogger logger, string instance, int pid, Uri address);
 
-        [LoggerMessage(1422, LogLevel.Information, "Instance {Instance} (pid {Pid}), launched by a previous leader, registered {Address}; taken over.", EventName = "DetachedInstanceResumed")]
+        [LoggerMessage(1522, LogLevel.Information, "Instance {Instance} (pid {Pid}), launched by a previous leader, registered {Address}; taken over.", EventName = "DetachedInstanceResumed")]
         public static partial void Resumed(ILogger logger, string instance, int pid, Uri address);
 
-        [LoggerMessage(1423, LogLevel.Information, "Instance {Instance} (pid {Pid}) stopped.", EventName = "DetachedInstanceStopped")]
+        [LoggerMessage(1523, LogLevel.Information, "Instance {Instance} (pid {Pid}) stopped.", EventName = "DetachedInstanceStopped")]
         public static partial void Stopped(ILogger logger, string instance, int pid);
 
-        [LoggerMessage(1424, LogLevel.Warning, "Instance {Instance} (pid {Pid}) did not exit within {Timeout} of SIGTERM; it was killed.", EventName = "DetachedInstanceKilled")]
+        [LoggerMessage(1524, LogLevel.Warning, "Instance {Instance} (pid {Pid}) did not exit within {Timeout} of SIGTERM; it was killed.", EventName = "DetachedInstanceKilled")]
         public static partial void Killed(ILogger logger, string instance, int pid, TimeSpan timeout);
     }
 }

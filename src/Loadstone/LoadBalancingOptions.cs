@@ -38,6 +38,16 @@ public sealed class LoadBalancingOptions
     public bool UseServiceNameAsHost { get; set; }
 
     /// <summary>
+    /// When <see langword="true"/>, a request's scheme chooses among the endpoints as Microsoft.Extensions.ServiceDiscovery
+    /// does: <c>http://catalog</c> uses only the http endpoints, <c>https://catalog</c> only the https ones
+    /// (<c>https+http://catalog</c> prefers the first scheme listed either way). The default is <see langword="false"/>:
+    /// an endpoint carries its own scheme, and a plain request reaches every unnamed endpoint whatever its scheme. When a
+    /// registry reads the <c>Services</c> section itself (the Loadstone.ServiceDiscovery bridge), the default is
+    /// <see langword="true"/>.
+    /// </summary>
+    public bool MatchRequestScheme { get; set; }
+
+    /// <summary>
     /// How fast the latency average forgets (τ of the peak EWMA: an observation's weight falls to 1/e after this
     /// long). Used by <see cref="LoadBalancingStrategies.PeakEwma"/>. The default is 10 s; the range is 100 ms to 10 min.
     /// </summary>

@@ -9,7 +9,11 @@ namespace Loadstone;
 /// Microsoft.Extensions.ServiceDiscovery schema (<c>Services:{service}</c>). Problems are collected into the options
 /// and reported by validation, all at once, never thrown half-way.
 /// </summary>
-internal sealed class LoadBalancingConfiguration(IConfiguration configuration) : IConfigureNamedOptions<LoadBalancingOptions>
+/// <param name="configuration">The application's configuration.</param>
+/// <param name="readServicesSection">
+/// Whether to read the <c>Services:{service}</c> schema; <see langword="false"/> when a registry reads it itself.
+/// </param>
+internal sealed class LoadBalancingConfiguration(IConfiguration configuration, bool readServicesSection = true) : IConfigureNamedOptions<LoadBalancingOptions>
 {
     public const string ServicesSection = "LoadBalancing:Services";
     private const string EndpointsKey = "Endpoints";
@@ -29,7 +33,10 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration) :
             Apply(section, options);
         }
 
-        ServiceDiscoveryConfiguration.AddEndpoints(configuration, name, options);
+        if (readServicesSection)
+        {
+            ServiceDiscoveryConfiguration.AddEndpoints(configuration, name, options);
+        }
     }
 
     internal static void Apply(IConfigurationSection section, LoadBalancingOptions options)

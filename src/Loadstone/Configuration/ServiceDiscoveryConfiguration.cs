@@ -11,7 +11,9 @@ namespace Loadstone;
 /// <remarks>
 /// <para>
 /// Each child of <c>Services:{service}</c> is one endpoint name holding a single string or an array
-/// (<c>:0</c>, <c>:1</c>, …) of strings. The names <c>default</c>, <c>http</c> and <c>https</c> are the service's
+/// (<c>:0</c>, <c>:1</c>, …) of strings; an empty string (or an empty JSON array) with entries below it from a later
+/// configuration source reads those entries. When a registry reads this section itself (the Loadstone.ServiceDiscovery
+/// bridge to Microsoft.Extensions.ServiceDiscovery's resolver), this reader steps aside. The names <c>default</c>, <c>http</c> and <c>https</c> are the service's
 /// unnamed endpoints, reached by <c>http://catalog</c>, <c>https://catalog</c> or <c>https+http://catalog</c>; any
 /// other name is a named endpoint, reached by <c>http://_{name}.{service}</c>.
 /// </para>
@@ -40,16 +42,15 @@ internal static class ServiceDiscoveryConfiguration
         {
             var endpointName = IsUnnamed(named.Key) ? null : named.Key;
             var scheme = named.Key.Equals(Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase) ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
-            if (named.Value is { } single)
+            if (!string.IsNullOrWhiteSpace(named.Value))
             {
-                // An empty single value lists nothing, as in service discovery (an override may blank an entry out).
-                if (!string.IsNullOrWhiteSpace(single))
-                {
-                    Add(named.Path, single, scheme, endpointName, options);
-                }
-
+                Add(named.Path, named.Value, scheme, endpointName, options);
                 continue;
             }
+
+            // An empty value lists nothing itself (an override may blank an entry out; an empty JSON array reads as ""),
+            // but entries that a later source adds below it (services__catalog__https__0) still count, as in service
+            // discovery: an empty "https": [] in appsettings.json must not hide them.
 
             foreach (var entry in named.GetChildren())
             {

@@ -104,6 +104,22 @@ public static class LoadBalancedServiceBuilderExtensions
         builder.Services.Configure<ServicePoolSetup>(builder.ServiceName, s => s.ProbeHandlerFactory = factory);
         return builder;
     }
+
+    /// <summary>
+    /// Replaces what active health checks send and how they judge the answer (by default an HTTP GET of
+    /// <see cref="ActiveHealthCheckOptions.Path"/> whose status code is matched), e.g. the gRPC health checking protocol
+    /// of the Loadstone.Grpc package. Probes still run only when <see cref="ActiveHealthCheckOptions.Enabled"/> is set.
+    /// </summary>
+    /// <param name="builder">The service's builder.</param>
+    /// <param name="factory">Creates the check; called once per pool.</param>
+    /// <returns>The builder.</returns>
+    public static ILoadBalancedServiceBuilder UseActiveHealthCheck(this ILoadBalancedServiceBuilder builder, Func<IServiceProvider, IActiveHealthCheck> factory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(factory);
+        builder.Services.Configure<ServicePoolSetup>(builder.ServiceName, s => s.ActiveHealthCheckFactory = factory);
+        return builder;
+    }
 }
 
 /// <summary>An endpoint source registered in code for one service.</summary>

@@ -41,6 +41,4 @@ public static class LoadBalancingHttpClientBuilderExtensions
         builder.Services.AddSingleton(new LoadBalancedClient(builder.Name));
         return builder.AddHttpMessageHandler(sp => new LoadBalancingHandler(sp.GetRequiredService<ServicePoolRegistry>()));
     }
-
-    private sealed record LoadBalancedClient(string ClientName);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using Loadstone;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -109,6 +110,11 @@ public static class LoadBalancingServiceCollectionExtensions
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IConfiguration>()));
         services.TryAddTransient<LoadBalancingHandler>();
+        // Every client's handlers are arranged around its balancer (resilience outside, ServiceDiscovery bypassed), and
+        // clients with load balancing are checked when the host starts.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, HandlerPlacement>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<HandlerPlacementCheck>, HandlerPlacementCheck.Validator>());
+        services.AddOptions<HandlerPlacementCheck>().ValidateOnStart();
         return services;
     }
 
@@ -148,9 +154,13 @@ public static class LoadBalancingServiceCollectionExtensions
 
         public void Configure(string? name, LoadBalancingOptions options)
         {
+            // A registry that reads the Services section (Microsoft.Extensions.ServiceDiscovery's resolver) replaces
+            // Loadstone's own reader of it, and brings its scheme semantics as the default (configuration may override).
+            var registryReadsServices = services.GetServices<IEndpointRegistry>().Any(r => r.ReadsServicesSection);
+            options.MatchRequestScheme = registryReadsServices;
             if (services.GetService<IConfiguration>() is { } configuration)
             {
-                new LoadBalancingConfiguration(configuration).Configure(name, options);
+                new LoadBalancingConfiguration(configuration, readServicesSection: !registryReadsServices).Configure(name, options);
             }
 
             if (!string.IsNullOrEmpty(name))

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Loadstone;
 
 /// <summary>
-/// What a service's builder sets besides its settings (<c>UseStrategy</c>, <c>UseRandom</c>, <c>UseProbeHandler</c>),
+/// What a service's builder sets besides its settings (<c>UseStrategy</c>, <c>UseRandom</c>, <c>UseProbeHandler</c>,
+/// <c>UseActiveHealthCheck</c>),
 /// kept as named options of the service.
 /// </summary>
 internal sealed class ServicePoolSetup
@@ -17,6 +18,7 @@ internal sealed class ServicePoolSetup
 
     public Func<IServiceProvider, HttpMessageHandler>? ProbeHandlerFactory { get; set; }
 
+    public Func<IServiceProvider, IActiveHealthCheck>? ActiveHealthCheckFactory { get; set; }
     public Func<IServiceProvider, IPeerCoordinateSource>? PeerCoordinates { get; set; }
 }
 
@@ -51,6 +53,7 @@ internal sealed class ServicePoolFactory(IServiceProvider services)
             EndpointSources = services.GetRequiredService<EndpointSourceCatalog>().For(serviceName).Sources,
             StrategyFactory = setup.StrategyFactory,
             ProbeHandlerFactory = probeHandler is null ? null : () => probeHandler(services),
+            ActiveHealthCheck = setup.ActiveHealthCheckFactory?.Invoke(services),
             PeerCoordinates = setup.PeerCoordinates?.Invoke(services),
         };
     }

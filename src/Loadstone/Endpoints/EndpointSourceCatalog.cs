@@ -7,7 +7,8 @@ namespace Loadstone;
 /// <summary>
 /// The endpoint sources of each service in a container: those registered in code
 /// (<see cref="LoadBalancedServiceBuilderExtensions.AddEndpointSource(ILoadBalancedServiceBuilder, Func{IServiceProvider, IEndpointSource})"/>)
-/// and those described under <c>LoadBalancing:Services:{service}:Discovery</c>. Created once per service, however
+/// those described under <c>LoadBalancing:Services:{service}:Discovery</c>, and those of every registered
+/// <see cref="IEndpointRegistry"/>. Created once per service, however
 /// often the service's options are built (validation, pool creation, reloads), so a source is never started twice.
 /// </summary>
 internal sealed class EndpointSourceCatalog(IServiceProvider services)
@@ -54,6 +55,14 @@ internal sealed class EndpointSourceCatalog(IServiceProvider services)
                 {
                     sources.Add(source);
                 }
+            }
+        }
+
+        foreach (var registry in services.GetServices<IEndpointRegistry>())
+        {
+            if (registry.CreateSource(serviceName) is { } source)
+            {
+                sources.Add(source);
             }
         }
 

@@ -3,7 +3,8 @@ using System.Net.Http.Headers;
 namespace Loadstone;
 
 /// <summary>
-/// Probes each member endpoint of a pool on its own timer. A probe's timer is re-armed only when the probe has
+/// Probes each member endpoint of a pool on its own timer, with the pool's <see cref="IActiveHealthCheck"/> (by default
+/// an HTTP GET whose status code is matched). A probe's timer is re-armed only when the probe has
 /// finished, so probes of one endpoint never overlap. Results go to <see cref="ServicePool.OnProbeResult"/>.
 /// </summary>
 internal sealed class ActiveHealthProber : IDisposable
@@ -12,15 +13,15 @@ internal sealed class ActiveHealthProber : IDisposable
     private readonly HttpMessageInvoker _invoker;
     private readonly Lock _gate = new();
     private readonly Dictionary<EndpointState, Probe> _probes = new(ReferenceEqualityComparer.Instance);
+    private readonly IActiveHealthCheck _check;
     private ActiveHealthCheckOptions _options;
-    private StatusCodeMatcher _matcher;
     private bool _disposed;
 
     public ActiveHealthProber(ServicePool pool, ActiveHealthCheckOptions options)
     {
         _pool = pool;
         _options = options;
-        _matcher = ParseMatcher(options);
+        _check = pool.ActiveHealthCheck ?? HttpStatusHealthCheck.Instance;
         var handler = pool.ProbeHandlerFactory?.Invoke() ?? new SocketsHttpHandler
         {
             // A probe judges the endpoint itself: a redirect is an answer to match, never a hop to another host.
@@ -35,7 +36,6 @@ internal sealed class ActiveHealthProber : IDisposable
         lock (_gate)
         {
             _options = options;
-            _matcher = ParseMatcher(options);
         }
     }
 
@@ -95,9 +95,6 @@ internal sealed class ActiveHealthProber : IDisposable
         _invoker.Dispose();
     }
 
-    private static StatusCodeMatcher ParseMatcher(ActiveHealthCheckOptions options) =>
-        StatusCodeMatcher.TryParse(options.Matcher, out var matcher, out _) ? matcher : throw new InvalidOperationException("The matcher was validated.");
-
     private TimeSpan NextDelay()
     {
         var options = _options;
@@ -106,37 +103,26 @@ internal sealed class ActiveHealthProber : IDisposable
         return options.Interval * (1 + jitter);
     }
 
-    private Uri ProbeUri(LoadBalancedEndpoint endpoint)
+    private Uri ProbeAddress(LoadBalancedEndpoint endpoint, ActiveHealthCheckOptions options)
     {
-        var builder = new UriBuilder(endpoint.Address);
-        if (_options.Port is { } port)
+        if (options.Port is not { } port)
         {
-            builder.Port = port;
+            return endpoint.Address;
         }
 
-        var path = _options.Path;
-        var query = string.Empty;
-        var q = path.IndexOf('?', StringComparison.Ordinal);
-        if (q >= 0)
-        {
-            query = path[(q + 1)..];
-            path = path[..q];
-        }
-
-        builder.Path = endpoint.PathPrefix + (path.StartsWith('/') ? path : "/" + path);
-        builder.Query = query;
-        return builder.Uri;
+        return new UriBuilder(endpoint.Address) { Port = port }.Uri;
     }
 
     private async Task RunAsync(Probe probe)
     {
         var state = probe.State;
+        var options = _options;
         var (passed, reason) = (false, EndpointHealthReason.ConnectionFailure);
-        using (var timeout = new CancellationTokenSource(_options.Timeout, _pool.TimeProvider))
+        using (var timeout = new CancellationTokenSource(options.Timeout, _pool.TimeProvider))
         {
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, ProbeUri(state.Endpoint));
+                using var request = _check.CreateRequest(ProbeAddress(state.Endpoint, options), options);
                 request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Loadstone-HealthCheck", "1.0"));
                 request.Headers.ConnectionClose = false;
                 if (_pool.Options.UseServiceNameAsHost)
@@ -145,8 +131,8 @@ internal sealed class ActiveHealthProber : IDisposable
                 }
 
                 using var response = await _invoker.SendAsync(request, timeout.Token).ConfigureAwait(false);
-                passed = _matcher.Matches((int)response.StatusCode);
-                reason = passed ? EndpointHealthReason.None : EndpointHealthReason.ResponseCodeMismatch;
+                reason = await _check.CheckAsync(response, options, timeout.Token).ConfigureAwait(false);
+                passed = reason == EndpointHealthReason.None;
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested)
             {

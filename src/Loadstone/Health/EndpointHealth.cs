@@ -63,4 +63,7 @@ public enum EndpointHealthReason
 
     /// <summary>Unchecked: active health checks are disabled.</summary>
     HealthChecksDisabled,
+
+    /// <summary>Unhealthy: health checks were answered, and the answer says the endpoint is not serving (a gRPC health check's NOT_SERVING).</summary>
+    NotServing,
 }

@@ -33,12 +33,29 @@ public sealed class LoadBalancingHandler : DelegatingHandler
     /// <summary>Creates a handler that routes requests for the service of <paramref name="pool"/>, for use without a container.</summary>
     /// <param name="pool">The pool. The handler does not dispose it.</param>
     /// <param name="innerHandler">The handler that sends the rewritten requests, e.g. a <see cref="SocketsHttpHandler"/>.</param>
+    /// <remarks>
+    /// When <paramref name="innerHandler"/> is (or ends in) a <see cref="SocketsHttpHandler"/>, it is marked so that a
+    /// Grpc.Net.Client channel given this handler leaves the balancing to it instead of balancing on its own.
+    /// </remarks>
     public LoadBalancingHandler(ServicePool pool, HttpMessageHandler innerHandler)
         : this(new ServicePoolRegistry(pool))
     {
         ArgumentNullException.ThrowIfNull(innerHandler);
         InnerHandler = innerHandler;
+        HandlerPlacement.DisableGrpcBalancing(innerHandler);
     }
+
+    /// <summary>
+    /// Set by the handler placement when a resilience handler outside this one re-sends requests (and a
+    /// <see cref="RequestEntryHandler"/> gives them their <see cref="RequestAttempts"/>).
+    /// </summary>
+    internal bool OuterAttempts { get; set; }
+
+    /// <summary>The pools this handler routes to.</summary>
+    internal ServicePoolRegistry Registry => _registry;
+
+    /// <summary>Whether a request to <paramref name="uri"/> names a service this handler balances.</summary>
+    internal bool Routes(Uri? uri) => _routes.Resolve(uri, out _).Service is not null;
 
     /// <inheritdoc />
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -85,10 +102,13 @@ public sealed class LoadBalancingHandler : DelegatingHandler
             var attemptTimeout = retry?.Options.AttemptTimeout;
             var original = request.RequestUri!;
             var tried = default(TriedEndpoints);
-            for (var attempt = 1; ; attempt++)
+            // An outer resilience handler re-sending the request owns retries: one attempt per entry, on an untried endpoint.
+            var entry = RequestAttempts.Enter(OuterAttempts, request, pool, ref tried);
+            for (var attempt = entry.FirstAttempt; ; attempt++)
             {
                 var lease = pool.AcquireAttempt(route.Filter, ref context, tried);
                 tried.Add(lease.State);
+                entry.Record(lease.State);
                 if (attempt == 1)
                 {
                     retry?.Budget.OnRequest(lease.StartTimestamp);
@@ -117,7 +137,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
                 }
                 catch (Exception ex)
                 {
-                    outcome = OutcomeClassifier.FromException(ex, cancellationToken);
+                    outcome = OutcomeClassifier.FromException(ex, entry.CallerToken(cancellationToken));
                     error = ex;
                 }
                 finally
@@ -130,7 +150,7 @@ public sealed class LoadBalancingHandler : DelegatingHandler
                 }
 
                 var worthRetrying = response is not null ? retry?.IsRetryable(response) == true : RetryPolicy.IsRetryable(error!, cancellationToken);
-                if (retry is null || !worthRetrying || attempt > retry.Options.MaxRetryAttempts || !retry.Budget.TryWithdraw())
+                if (retry is null || entry.SingleAttempt || !worthRetrying || attempt > retry.Options.MaxRetryAttempts || !retry.Budget.TryWithdraw())
                 {
                     if (response is not null)
                     {

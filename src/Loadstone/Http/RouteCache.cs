@@ -10,7 +10,7 @@ namespace Loadstone;
 internal sealed class RouteCache
 {
     private const int MaxCachedPassThroughRoutes = 1024;
-    private static readonly Route s_passThrough = new(null, null, null);
+    private static readonly Route s_passThrough = new(null, null, null, null);
 
     private readonly ServicePoolRegistry _registry;
     private readonly ConcurrentDictionary<string, Route> _routes = new(StringComparer.OrdinalIgnoreCase);
@@ -88,9 +88,21 @@ internal sealed class RouteCache
         }
 
         var filter = endpointName is null && schemes.Length == 0 ? null : new EndpointFilter(endpointName, schemes);
-        return new Route(service, filter, serviceName);
+        // With MatchRequestScheme, a plain http:// or https:// request uses endpoints of its own scheme only, as
+        // Microsoft.Extensions.ServiceDiscovery resolves it; prepared here, chosen per request (the option reloads).
+        var sameScheme = schemes.Length == 0 ? new EndpointFilter(endpointName, [scheme.ToLowerInvariant()]) : null;
+        return new Route(service, filter, sameScheme, serviceName);
     }
 
     /// <summary>A request authority's service, the endpoints it may use, and the service name it was written with.</summary>
-    internal sealed record Route(ServiceEntry? Service, EndpointFilter? Filter, string? ServiceName);
+    internal sealed class Route(ServiceEntry? service, EndpointFilter? filter, EndpointFilter? sameSchemeFilter, string? serviceName)
+    {
+        public ServiceEntry? Service { get; } = service;
+
+        /// <summary>The endpoints the request may use: its name and scheme preference, and its scheme under MatchRequestScheme.</summary>
+        public EndpointFilter? Filter =>
+            sameSchemeFilter is not null && Service!.Pool.Options.MatchRequestScheme ? sameSchemeFilter : filter;
+
+        public string? ServiceName { get; } = serviceName;
+    }
 }

@@ -116,6 +116,9 @@ public sealed partial class ServicePool : IDisposable
     /// <summary>Builds the handler of health probes; null for the default.</summary>
     internal Func<HttpMessageHandler>? ProbeHandlerFactory => _dependencies.ProbeHandlerFactory;
 
+    /// <summary>What health probes send and how they judge the answer; null for the HTTP status check.</summary>
+    internal IActiveHealthCheck? ActiveHealthCheck => _dependencies.ActiveHealthCheck;
+
     internal PoolSnapshot Snapshot => _snapshot;
 
     internal bool IsReady => _sources.IsReady;

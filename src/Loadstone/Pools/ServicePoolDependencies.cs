@@ -56,4 +56,10 @@ public sealed class ServicePoolDependencies
     /// handler when probing stops, so return a new one on each call.
     /// </summary>
     public Func<HttpMessageHandler>? ProbeHandlerFactory { get; init; }
+
+    /// <summary>
+    /// What active health checks send and how they judge the answer. The default, <see langword="null"/>, sends an HTTP
+    /// GET to <see cref="ActiveHealthCheckOptions.Path"/> and matches the status code.
+    /// </summary>
+    public IActiveHealthCheck? ActiveHealthCheck { get; init; }
 }

@@ -34,7 +34,7 @@ internal sealed class RetryPolicy
     /// <summary>No response (refused, reset, timed out), and not because the caller cancelled or nothing was available.</summary>
     public static bool IsRetryable(Exception exception, CancellationToken callerToken) =>
         exception is not NoAvailableEndpointException
-        && exception is HttpRequestException or OperationCanceledException or TimeoutException or IOException
+        && (exception is HttpRequestException or IOException || OutcomeClassifier.IsTimeout(exception))
         && !callerToken.IsCancellationRequested;
 
     private static bool IsIdempotent(HttpMethod method) =>

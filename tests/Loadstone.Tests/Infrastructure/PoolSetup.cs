@@ -20,6 +20,8 @@ internal sealed class PoolSetup
 
     public Func<HttpMessageHandler>? ProbeHandler { get; set; }
 
+    public IActiveHealthCheck? ActiveHealthCheck { get; set; }
+
     /// <summary>Creates the pool; its options are validated here, as by the library.</summary>
     public ServicePool Create(string serviceName) => new(serviceName, Options, new ServicePoolDependencies
     {
@@ -28,5 +30,6 @@ internal sealed class PoolSetup
         EndpointSources = [.. Sources],
         StrategyFactory = Strategy,
         ProbeHandlerFactory = ProbeHandler,
+        ActiveHealthCheck = ActiveHealthCheck,
     });
 }
