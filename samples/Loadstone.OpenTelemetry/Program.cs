@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Loadstone;
@@ -15,10 +16,10 @@ using OpenTelemetry.Metrics;
 // some attempts are retried), 60 requests through a load-balanced HttpClient, then the metrics and traces that
 // OpenTelemetry collected are printed. Exits by itself.
 
-var metricExporter = new CollectingMetricExporter();
-var traceExporter = new CollectingActivityExporter();
-using var meterProvider = LoadstoneOpenTelemetry.StartMetrics(metricExporter);
-using var tracerProvider = LoadstoneOpenTelemetry.StartTraces(traceExporter);
+var exportedMetrics = new List<MetricSnapshot>();
+var exportedActivities = new List<Activity>();
+using var meterProvider = LoadstoneOpenTelemetry.StartMetrics(exportedMetrics);
+using var tracerProvider = LoadstoneOpenTelemetry.StartTraces(exportedActivities);
 
 var backends = new List<WebApplication>();
 var addresses = new List<string>();
@@ -71,7 +72,7 @@ await using (var provider = services.BuildServiceProvider())
     meterProvider.ForceFlush();
     Console.WriteLine();
     Console.WriteLine("Metrics collected by OpenTelemetry (meter \"Loadstone\"):");
-    foreach (var point in metricExporter.Latest.Where(p => p.Tag("loadstone.service") == "catalog")
+    foreach (var point in LoadstoneOpenTelemetry.Latest(exportedMetrics).Where(p => p.Tag("loadstone.service") == "catalog")
         .OrderBy(p => p.Name, StringComparer.Ordinal).ThenBy(p => p.Tag("loadstone.endpoint"), StringComparer.Ordinal))
     {
         var tags = string.Join(", ", point.Tags.Where(t => t.Key != "loadstone.service").OrderBy(t => t.Key, StringComparer.Ordinal)
@@ -83,7 +84,7 @@ await using (var provider = services.BuildServiceProvider())
     }
 
     Console.WriteLine();
-    var attempts = traceExporter.Exported.Where(a => a.GetTagItem("loadstone.service") as string == "catalog").ToArray();
+    var attempts = exportedActivities.Where(a => a.GetTagItem("loadstone.service") as string == "catalog").ToArray();
     Console.WriteLine($"Traces: {attempts.Length} \"{LoadstoneActivitySource.AttemptActivityName}\" activities, by pick reason and outcome:");
     foreach (var group in attempts.GroupBy(a => $"{a.GetTagItem("loadstone.pick_reason")} -> {a.GetTagItem("loadstone.outcome")}").OrderBy(g => g.Key, StringComparer.Ordinal))
     {

@@ -125,6 +125,13 @@ internal sealed class DnsLookup(IDnsQuery client, DnsDiscoveryOptions options)
                     continue;
                 }
 
+                // Port 0 is no address to connect to: every request to such an endpoint would fail.
+                if (record.Port == 0)
+                {
+                    rejected.Add($"SRV {record.DomainName.Value.TrimEnd('.')} target {target} has port 0");
+                    continue;
+                }
+
                 ttl = Min(ttl, addressTtl)!.Value;
                 var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
                 {

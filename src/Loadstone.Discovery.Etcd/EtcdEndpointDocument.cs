@@ -74,16 +74,11 @@ public sealed class EtcdEndpointDocument
             return null;
         }
 
-        if (!Uri.TryCreate(document.Address, UriKind.Absolute, out var address))
-        {
-            problem = $"\"address\" '{document.Address}' is not an absolute URI such as http://10.0.0.5:8080";
-            return null;
-        }
-
         try
         {
+            // The string overload says what is wrong with an address that does not parse (a port out of range, a path).
             problem = null;
-            return new LoadBalancedEndpoint(address, document.Zone, document.Weight ?? LoadBalancedEndpoint.DefaultWeight, document.Metadata, document.Name)
+            return new LoadBalancedEndpoint(document.Address, document.Zone, document.Weight ?? LoadBalancedEndpoint.DefaultWeight, document.Metadata, document.Name)
             {
                 HostName = document.HostName,
             };

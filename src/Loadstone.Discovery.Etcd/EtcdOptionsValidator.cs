@@ -25,9 +25,11 @@ internal static class EtcdOptionsValidator
         {
             problems.Add("Address", "is missing; set the address clients should call (e.g. http://10.0.1.5:8080), or AddressFactory.");
         }
-        else if (!string.IsNullOrWhiteSpace(options.Address) && !Uri.TryCreate(options.Address, UriKind.Absolute, out _))
+        else if (EndpointProblem(string.IsNullOrWhiteSpace(options.Address) ? "http://localhost" : options.Address, options.Name) is { } endpointProblem)
         {
-            problems.Add("Address", $"is '{options.Address}'; it must be an absolute http or https URI such as http://10.0.1.5:8080.");
+            // The endpoint's own rules (address, name), checked at start rather than when the registration is first
+            // written. Without an address (AddressFactory gives it later) only the name is checked, on a stand-in address.
+            problems.Add(endpointProblem.Setting, endpointProblem.Problem);
         }
 
         if (options.Weight is < LoadBalancedEndpoint.MinWeight or > LoadBalancedEndpoint.MaxWeight)
@@ -44,6 +46,21 @@ internal static class EtcdOptionsValidator
 
         problems.Range("DrainDelay", options.DrainDelay, TimeSpan.Zero, DrainDelayCeiling);
         return problems.List;
+    }
+
+    private static (string Setting, string Problem)? EndpointProblem(string address, string? name)
+    {
+        try
+        {
+            _ = new LoadBalancedEndpoint(address, name: name);
+            return null;
+        }
+        catch (ArgumentException ex)
+        {
+            var parameter = ex.Message.IndexOf(" (Parameter", StringComparison.Ordinal);
+            var message = parameter < 0 ? ex.Message : ex.Message[..parameter];
+            return ex.ParamName == "name" ? ("Name", $"is '{name}': {message}") : ("Address", $"is not valid: {message}");
+        }
     }
 
     public static List<string> ValidatePeers(string service, EtcdPeerRegistryOptions options)

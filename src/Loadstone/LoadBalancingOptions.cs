@@ -98,4 +98,7 @@ public sealed class LoadBalancingOptions
 
     /// <summary>Problems found while reading configuration, reported by validation with every other problem.</summary>
     internal List<string> ConfigurationProblems { get; } = [];
+
+    /// <summary>Endpoints given in configuration or code were rejected, so "has no endpoints" would only repeat those problems.</summary>
+    internal bool HasRejectedEndpoints { get; set; }
 }

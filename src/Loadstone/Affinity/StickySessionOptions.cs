@@ -122,33 +122,35 @@ public sealed class StickySessionOptions
     public bool IsEnabled => KeySource != StickyKeySource.None;
 
     /// <summary>Takes the key from a request header.</summary>
-    /// <param name="name">The header name, e.g. <c>X-User-Id</c>.</param>
+    /// <param name="name">The header name, e.g. <c>X-User-Id</c>. An empty name is reported by validation, naming the service.</param>
     /// <returns>These options.</returns>
     public StickySessionOptions KeyFromHeader(string name) => Use(StickyKeySource.Header, name);
 
     /// <summary>Takes the key from a cookie of the request's <c>Cookie</c> header.</summary>
-    /// <param name="name">The cookie name, e.g. <c>session</c>.</param>
+    /// <param name="name">The cookie name, e.g. <c>session</c>. An empty name is reported by validation, naming the service.</param>
     /// <returns>These options.</returns>
     public StickySessionOptions KeyFromCookie(string name) => Use(StickyKeySource.Cookie, name);
 
     /// <summary>Takes the key from a query parameter.</summary>
-    /// <param name="name">The parameter name, e.g. <c>tenant</c>.</param>
+    /// <param name="name">The parameter name, e.g. <c>tenant</c>. An empty name is reported by validation, naming the service.</param>
     /// <returns>These options.</returns>
     public StickySessionOptions KeyFromQueryParameter(string name) => Use(StickyKeySource.QueryParameter, name);
 
     /// <summary>Takes the key from a value the caller sets on <see cref="HttpRequestMessage.Options"/>.</summary>
-    /// <param name="key">The option key; set it with <c>request.Options.Set(key, value)</c>.</param>
+    /// <param name="key">The option key; set it with <c>request.Options.Set(key, value)</c>. An empty key is reported by validation.</param>
     /// <returns>These options.</returns>
     public StickySessionOptions KeyFromRequestOption(HttpRequestOptionsKey<string> key) => Use(StickyKeySource.RequestOption, key.Key);
 
     /// <summary>
     /// Computes the key with a function of the request. It runs on every request: keep it cheap and non-blocking.
     /// </summary>
-    /// <param name="selector">Returns the key, or <see langword="null"/> or an empty string for none.</param>
+    /// <param name="selector">
+    /// Returns the key, or <see langword="null"/> or an empty string for none. A <see langword="null"/> function is
+    /// reported by validation, naming the service.
+    /// </param>
     /// <returns>These options.</returns>
     public StickySessionOptions KeyFrom(Func<HttpRequestMessage, string?> selector)
     {
-        ArgumentNullException.ThrowIfNull(selector);
         KeySource = StickyKeySource.Selector;
         KeyName = null;
         KeySelector = selector;
@@ -183,6 +185,7 @@ public sealed class StickySessionOptions
             }} that holds the sticky key.");
         }
 
+        ValidateKeyWithoutSource(problems, service, key);
         if (Duration < MinDuration || Duration > MaxDuration)
         {
             problems.Add($"Service '{service}': StickySessions.Duration ({key}:Duration) is {Duration}; it must be between {MinDuration} and {MaxDuration}.");
@@ -206,9 +209,18 @@ public sealed class StickySessionOptions
         return problems;
     }
 
-    private StickySessionOptions Use(StickyKeySource source, string name)
+    // A key name alone does not turn sticky sessions on; without this, a forgotten KeySource silently leaves them off.
+    private void ValidateKeyWithoutSource(List<string> problems, string service, string key)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (KeySource == StickyKeySource.None && !string.IsNullOrWhiteSpace(KeyName))
+        {
+            problems.Add($"Service '{service}': StickySessions.KeyName ({key}:KeyName) is '{KeyName}' but StickySessions.KeySource ({key}:KeySource) is None, so sticky sessions are off; set KeySource to Header, Cookie, QueryParameter or RequestOption, or remove KeyName.");
+        }
+    }
+
+    // An empty name is not thrown here, where the service is unknown: validation reports it with the service and the key.
+    private StickySessionOptions Use(StickyKeySource source, string? name)
+    {
         KeySource = source;
         KeyName = name;
         KeySelector = null;

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +15,6 @@ namespace Loadstone;
 internal sealed class LoadBalancingConfiguration(IConfiguration configuration, bool readServicesSection = true) : IConfigureNamedOptions<LoadBalancingOptions>
 {
     public const string ServicesSection = "LoadBalancing:Services";
-    private const string EndpointsKey = "Endpoints";
 
     public void Configure(LoadBalancingOptions options) => Configure(Options.DefaultName, options);
 
@@ -30,110 +28,70 @@ internal sealed class LoadBalancingConfiguration(IConfiguration configuration, b
         var section = configuration.GetSection($"{ServicesSection}:{name}");
         if (section.Exists())
         {
-            Apply(section, options);
+            Apply(section, options, name);
         }
 
         if (readServicesSection)
         {
-            ServiceDiscoveryConfiguration.AddEndpoints(configuration, name, options);
+            AddServiceDiscoveryEndpoints(name, options);
         }
     }
 
-    internal static void Apply(IConfigurationSection section, LoadBalancingOptions options)
+    /// <summary>Binds a service's section onto its options and reads its endpoints; problems go to the options.</summary>
+    /// <param name="section">The service's section, <c>LoadBalancing:Services:{service}</c>.</param>
+    /// <param name="options">The options.</param>
+    /// <param name="service">The service, for messages; the section's key when not given.</param>
+    internal static void Apply(IConfigurationSection section, LoadBalancingOptions options, string? service = null)
     {
-        BindScalars(section, options);
-        foreach (var entry in section.GetSection(EndpointsKey).GetChildren())
+        service ??= section.Key;
+        BindSettings(section, options, service);
+        EndpointsConfiguration.Read(service, section, options);
+    }
+
+    // The Services schema's reader reports its problems by configuration key; they are told with the service too, and
+    // an address it rejects means the service's endpoints are incomplete rather than missing.
+    private void AddServiceDiscoveryEndpoints(string name, LoadBalancingOptions options)
+    {
+        var before = options.ConfigurationProblems.Count;
+        ServiceDiscoveryConfiguration.AddEndpoints(configuration, name, options);
+        for (var i = before; i < options.ConfigurationProblems.Count; i++)
         {
-            var path = entry.Path;
-            try
-            {
-                options.Endpoints.Add(ReadEndpoint(entry));
-            }
-            catch (ArgumentException ex)
-            {
-                options.ConfigurationProblems.Add($"{path}: {FirstSentence(ex.Message)}");
-            }
-            catch (FormatException ex)
-            {
-                options.ConfigurationProblems.Add($"{path}: {ex.Message}");
-            }
+            options.ConfigurationProblems[i] = $"Service '{name}': {options.ConfigurationProblems[i]}";
+            options.HasRejectedEndpoints = true;
         }
     }
 
-    // Every option but the endpoints goes through the binder, which rejects unknown keys so a typo is reported.
-    private static void BindScalars(IConfigurationSection section, LoadBalancingOptions options)
+    // Every setting but the endpoints goes through the binder, which rejects unknown keys so a typo is reported. Each
+    // key is checked against the options' schema first, so that every problem is reported (the binder stops at its
+    // first) with the service, the key and what would be right.
+    private static void BindSettings(IConfigurationSection section, LoadBalancingOptions options, string service)
     {
-        var scalars = section.AsEnumerable(makePathsRelative: true)
-            .Where(kv => kv.Value is not null && !IsReadElsewhere(kv.Key, EndpointsKey) && !IsReadElsewhere(kv.Key, EndpointSourceCatalog.DiscoveryKey))
-            .ToDictionary(kv => kv.Key, kv => kv.Value);
-        if (scalars.Count == 0)
+        var settings = section.AsEnumerable(makePathsRelative: true)
+            .Where(kv => kv.Value is not null && !IsReadElsewhere(kv.Key, EndpointsConfiguration.Key) && !IsReadElsewhere(kv.Key, EndpointSourceCatalog.DiscoveryKey));
+        var valid = OptionsSchemas.Service.Check(settings, OptionsSchemas.Subject(service, section.Path), OptionsSchemas.BindServiceAlone, options.ConfigurationProblems);
+        if (valid.Count == 0)
         {
             return;
         }
 
-        var view = new ConfigurationBuilder().AddInMemoryCollection(scalars).Build();
+        var view = new ConfigurationBuilder().AddInMemoryCollection(valid).Build();
         try
         {
             // The binder's source generator binds every setting; it reports (SYSLIB1100/1101) that it cannot bind
-            // Endpoints (immutable LoadBalancedEndpoint objects, or plain URI strings), which ReadEndpoint reads instead.
+            // Endpoints (immutable LoadBalancedEndpoint objects, or plain URI strings), which EndpointsConfiguration reads instead.
 #pragma warning disable SYSLIB1100, SYSLIB1101
             view.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
 #pragma warning restore SYSLIB1100, SYSLIB1101
         }
         catch (InvalidOperationException ex)
         {
+            // Only a combination of keys the schema passed one by one gets here; say what the binder says.
             var message = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
-            options.ConfigurationProblems.Add($"{section.Path}: {message}");
-
-            // The binder gives up on the whole section at an unknown key, before binding the known ones; bind those
-            // anyway so that their own problems (an unknown strategy, a range) are reported in the same message.
-            try
-            {
-#pragma warning disable SYSLIB1100, SYSLIB1101
-                view.Bind(options);
-#pragma warning restore SYSLIB1100, SYSLIB1101
-            }
-            catch (InvalidOperationException)
-            {
-                // A value that does not convert was reported above, or is the next problem after the typo is fixed.
-            }
+            options.ConfigurationProblems.Add($"Service '{service}': {section.Path}: {message}");
         }
     }
 
-    // Endpoints are read by ReadEndpoint, Discovery sections by the discovery providers (EndpointSourceCatalog).
+    // Endpoints are read by EndpointsConfiguration, Discovery sections by the discovery providers (EndpointSourceCatalog).
     private static bool IsReadElsewhere(string key, string section) =>
         key.Equals(section, StringComparison.OrdinalIgnoreCase) || key.StartsWith(section + ":", StringComparison.OrdinalIgnoreCase);
-
-    private static LoadBalancedEndpoint ReadEndpoint(IConfigurationSection entry)
-    {
-        if (entry.Value is { } plain)
-        {
-            return new LoadBalancedEndpoint(plain);
-        }
-
-        var address = entry["Address"];
-        if (string.IsNullOrWhiteSpace(address))
-        {
-            throw new FormatException("the endpoint has no Address; write either the URI itself or an object with Address, Zone, Weight, Name and Metadata.");
-        }
-
-        var weight = LoadBalancedEndpoint.DefaultWeight;
-        if (entry["Weight"] is { } weightText
-            && !int.TryParse(weightText, NumberStyles.Integer, CultureInfo.InvariantCulture, out weight))
-        {
-            throw new FormatException($"Weight '{weightText}' is not a whole number from {LoadBalancedEndpoint.MinWeight} to {LoadBalancedEndpoint.MaxWeight}.");
-        }
-
-        var metadata = entry.GetSection("Metadata").GetChildren()
-            .Where(c => c.Value is not null)
-            .ToDictionary(c => c.Key, c => c.Value!, StringComparer.Ordinal);
-        return new LoadBalancedEndpoint(address, entry["Zone"], weight, metadata, entry["Name"]);
-    }
-
-    private static string FirstSentence(string message)
-    {
-        // ArgumentException appends " (Parameter 'x')"; the rest of the message already names the problem.
-        var index = message.IndexOf(" (Parameter", StringComparison.Ordinal);
-        return index < 0 ? message : message[..index];
-    }
 }

@@ -12,7 +12,7 @@ namespace Loadstone;
 /// of change-token sources registered per name, and services appear in configuration by name at run time. This one
 /// also listens to the configuration's reload token and, on a reload, rebuilds every service's options it has handed
 /// out and tells its subscribers (the pools among them). Options that fail validation are logged and not handed out; the
-/// subscribers keep what they have.
+/// subscribers keep what they have, and <see cref="Get"/> keeps returning the last good options.
 /// </summary>
 internal sealed partial class LoadBalancingOptionsMonitor : IOptionsMonitor<LoadBalancingOptions>, IDisposable
 {
@@ -81,17 +81,25 @@ internal sealed partial class LoadBalancingOptionsMonitor : IOptionsMonitor<Load
         }
     }
 
+    // The new options are built before the cached ones are replaced: a rejected reload leaves Get returning the last good.
     private void Reload(string name)
     {
-        _cache.TryRemove(name);
         LoadBalancingOptions options;
         try
         {
-            options = Get(name);
+            options = _factory.Create(name);
+            _cache.TryRemove(name);
+            _cache.TryAdd(name, options);
         }
         catch (OptionsValidationException ex)
         {
             Log.ReloadRejected(_logger, name, string.Join(" ", ex.Failures));
+            return;
+        }
+        catch (Exception ex)
+        {
+            // Code that configures the service threw while the reload rebuilt its options: keep the current ones.
+            Log.ReloadFailed(_logger, name, ex);
             return;
         }
 

@@ -74,7 +74,7 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, 
         }
 
         // A service whose every request is forwarded by its routing rules needs no endpoints of its own.
-        if (options.Endpoints.Count == 0 && !facts.HasEndpointSources && options.Routes is not { Count: > 0 })
+        if (options.Endpoints.Count == 0 && !facts.HasEndpointSources && options.Routes is not { Count: > 0 } && !options.HasRejectedEndpoints)
         {
             problems.Add($"Service '{service}' has no endpoints: add them in code (Endpoints.Add), in configuration ({key}:Endpoints or Services:{service}), or add an endpoint source.");
         }
@@ -108,7 +108,7 @@ internal sealed class LoadBalancingOptionsValidator(StrategyCatalog strategies, 
         Range(problems, service, key, "HealthChecks:Active:Timeout", active.Timeout, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(120));
         if (active.Timeout >= active.Interval)
         {
-            problems.Add($"Service '{service}': HealthChecks:Active:Timeout ({active.Timeout}) must be less than HealthChecks:Active:Interval ({active.Interval}).");
+            problems.Add($"Service '{service}': HealthChecks:Active:Timeout ({key}:HealthChecks:Active:Timeout) is {active.Timeout}; it must be less than HealthChecks:Active:Interval ({key}:HealthChecks:Active:Interval, {active.Interval}).");
         }
 
         Range(problems, service, key, "HealthChecks:Active:HealthyThreshold", active.HealthyThreshold, 1, 10);

@@ -85,7 +85,7 @@ internal static class ServiceDiscoveryConfiguration
         var hasScheme = text.Contains("://", StringComparison.Ordinal);
         if (!hasScheme && !Uri.TryCreate($"{scheme}://{text}", UriKind.Absolute, out _))
         {
-            options.ConfigurationProblems.Add(
+            options.ConfigurationProblems.Add(EndpointValidation.DescribeHostAndPort(text) is { } problem ? $"{path}: {problem}" :
                 $"{path}: '{text}' is neither host:port (such as 10.0.0.5:8080) nor an absolute URI (such as https://10.0.0.5:8443).");
             return;
         }

@@ -28,14 +28,17 @@ internal sealed class ConnectionBalancerConfiguration(IServiceProvider services)
             return;
         }
 
+        // Checked key by key first, so that every problem is reported with the service, the key and what would be right.
+        var settings = section.AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null);
+        var valid = OptionsSchemas.Connections.Check(settings, OptionsSchemas.Subject(name, section.Path), OptionsSchemas.BindConnectionsAlone, options.ConfigurationProblems);
         try
         {
-            section.Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
+            new ConfigurationBuilder().AddInMemoryCollection(valid).Build().Bind(options, static b => b.ErrorOnUnknownConfiguration = true);
         }
         catch (InvalidOperationException ex)
         {
             var message = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
-            options.ConfigurationProblems.Add($"{section.Path}: {message}");
+            options.ConfigurationProblems.Add($"Service '{name}': {section.Path}: {message}");
         }
     }
 }

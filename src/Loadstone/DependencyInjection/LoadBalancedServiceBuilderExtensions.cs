@@ -13,7 +13,7 @@ public static class LoadBalancedServiceBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        builder.Services.AddOptions<LoadBalancingOptions>(builder.ServiceName).Configure(configure);
+        builder.Services.AddOptions<LoadBalancingOptions>(builder.ServiceName).Configure(CodeConfiguration.Reporting(builder.ServiceName, configure));
         return builder;
     }
 

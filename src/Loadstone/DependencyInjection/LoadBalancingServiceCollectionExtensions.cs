@@ -74,7 +74,7 @@ public static class LoadBalancingServiceCollectionExtensions
         var options = services.AddOptions<LoadBalancingOptions>(serviceName).ValidateOnStart();
         if (configure is not null)
         {
-            options.Configure(configure);
+            options.Configure(CodeConfiguration.Reporting(serviceName, configure));
         }
 
         return new LoadBalancedServiceBuilder(serviceName, services);

@@ -35,7 +35,10 @@ public sealed class DynamicEndpointSource : IEndpointSource
     public IReadOnlyList<LoadBalancedEndpoint> Current => Volatile.Read(ref _endpoints);
 
     /// <summary>Replaces the endpoints and notifies the pools that use this source.</summary>
-    /// <param name="endpoints">The new set. An empty set or one with duplicates is rejected by the pool, which keeps the last good set.</param>
+    /// <param name="endpoints">
+    /// The new set. An empty set (unless <see cref="AllowsEmpty"/>), one with a null entry or one with duplicates is
+    /// rejected by the pool, which logs why (<c>SourceUpdateRejected</c>) and keeps the last good set.
+    /// </param>
     public void Update(IEnumerable<LoadBalancedEndpoint> endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);

@@ -50,8 +50,9 @@ public static class EndpointSource
     {
         public string Name => name;
 
+        // A null answer goes to the pool as null, which rejects it by name ("returned null") and keeps the last good set.
         public async ValueTask<IReadOnlyList<LoadBalancedEndpoint>> GetEndpointsAsync(CancellationToken cancellationToken) =>
-            (await resolve(cancellationToken).ConfigureAwait(false)).ToArray();
+            (await resolve(cancellationToken).ConfigureAwait(false))?.ToArray()!;
 
         public IChangeToken GetChangeToken() =>
             new CancellationChangeToken(new CancellationTokenSource(interval, timeProvider).Token);

@@ -47,7 +47,7 @@ internal sealed class EndpointSourceCatalog(IServiceProvider services)
                 if (provider is null)
                 {
                     var known = providers.Length == 0 ? "none is registered" : "registered: " + string.Join(", ", providers.Select(p => p.Name));
-                    problems.Add($"{section.Path}: no discovery provider named '{section.Key}' ({known}); register one, e.g. services.Add{section.Key}Discovery().");
+                    problems.Add($"Service '{serviceName}': {DiscoveryKey}:{section.Key} ({section.Path}) names no registered discovery provider ({known}); register one, e.g. services.Add{section.Key}Discovery().");
                     continue;
                 }
 

@@ -27,7 +27,7 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
     /// <summary>Creates an endpoint.</summary>
     /// <param name="address">
     /// An absolute <c>http</c> or <c>https</c> URI. It may carry a path prefix (kept in front of each request's
-    /// path) but no user information, query or fragment. Services balanced only by connection
+    /// path) but no user information, query or fragment; an explicit port is 1 to 65535. Services balanced only by connection
     /// (<see cref="ConnectionBalancer"/>) may also use <c>tcp://host:port</c>.
     /// </param>
     /// <param name="zone">The availability zone the endpoint runs in, or <see langword="null"/> when unknown.</param>
@@ -38,9 +38,10 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
     /// <param name="metadata">Free-form labels (version, rack, ...). Never interpreted by the balancer.</param>
     /// <param name="name">
     /// The named endpoint this address serves, as in Microsoft.Extensions.ServiceDiscovery (<c>dashboard</c> in
-    /// <c>https://_dashboard.basket</c>); <see langword="null"/> for an unnamed endpoint.
+    /// <c>https://_dashboard.basket</c>); <see langword="null"/> for an unnamed endpoint. Letters, digits, <c>-</c> and
+    /// <c>_</c> only, since it is requested as a host label.
     /// </param>
-    /// <exception cref="ArgumentException">The address or weight is not valid; the message says why.</exception>
+    /// <exception cref="ArgumentException">The address, weight or name is not valid; the message says why.</exception>
     public LoadBalancedEndpoint(Uri address, string? zone = null, int weight = DefaultWeight,
         IReadOnlyDictionary<string, string>? metadata = null, string? name = null)
     {
@@ -53,6 +54,11 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
         if (EndpointValidation.ValidateWeight(weight) is { } weightProblem)
         {
             throw new ArgumentOutOfRangeException(nameof(weight), weight, weightProblem);
+        }
+
+        if (EndpointValidation.ValidateName(name) is { } nameProblem)
+        {
+            throw new ArgumentException(nameProblem, nameof(name));
         }
 
         Address = address;
@@ -169,9 +175,9 @@ public sealed class LoadBalancedEndpoint : IEquatable<LoadBalancedEndpoint>
             throw new ArgumentException($"'{shown}' has no scheme; write it as http://{shown} or https://{shown}.", nameof(address));
         }
 
-        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri))
+        if (address.TrimStart().StartsWith('/') || !Uri.TryCreate(address, UriKind.Absolute, out var uri))
         {
-            throw new ArgumentException($"'{EndpointValidation.Redact(address)}' is not an absolute URI such as http://10.0.0.5:8080.", nameof(address));
+            throw new ArgumentException(EndpointValidation.DescribeUnparsable(address), nameof(address));
         }
 
         return uri;

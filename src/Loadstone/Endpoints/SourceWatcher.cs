@@ -112,9 +112,7 @@ internal sealed partial class SourceWatcher : IDisposable
         try
         {
             var endpoints = await source.GetEndpointsAsync(_stopped.Token).ConfigureAwait(false);
-            var problems = endpoints is null
-                ? [$"Endpoint source '{source.Name}' of service '{_serviceName}' returned null."]
-                : EndpointValidation.ValidateSet(_serviceName, endpoints, source.AllowsEmpty);
+            var problems = EndpointValidation.ValidateUpdate(_serviceName, source.Name, endpoints, source.AllowsEmpty);
             lock (_gate)
             {
                 if (problems.Count > 0)

@@ -14,7 +14,7 @@ public sealed class RoutingRule
     /// <summary>The highest (last evaluated) <see cref="Priority"/>: 50,000.</summary>
     public const int MaxPriority = 50_000;
 
-    /// <summary>A name for logs and messages; optional.</summary>
+    /// <summary>A name for logs, messages and the rule-match metric; optional, unique within a service.</summary>
     public string? Name { get; set; }
 
     /// <summary>The evaluation order, 1 to 50,000, lowest first; unique within a service. Required.</summary>
@@ -37,16 +37,17 @@ public sealed class RouteMatch
     /// <summary>
     /// Host patterns, case-insensitive, with wildcards, e.g. <c>*.example.com</c>. Matched against the request's
     /// <c>Host</c> header when the caller set one, else the host of its URI (the logical service name); never the port.
+    /// A pattern holds letters, digits, <c>-</c>, <c>.</c>, <c>_</c> and wildcards (or an IP literal in brackets).
     /// </summary>
     public IList<string> Hosts { get; } = [];
 
     /// <summary>
     /// Path patterns, case-sensitive, with wildcards, e.g. <c>/api/*</c>. Matched against the path only (no query), as
-    /// written in the request URI.
+    /// written in the request URI. A pattern starts with <c>/</c> (or a wildcard).
     /// </summary>
     public IList<string> Paths { get; } = [];
 
-    /// <summary>HTTP methods, exact and case-sensitive, e.g. <c>GET</c>.</summary>
+    /// <summary>HTTP methods, exact and case-sensitive, e.g. <c>GET</c>; no wildcards, and no lower-case letters.</summary>
     public IList<string> Methods { get; } = [];
 
     /// <summary>Header conditions; each is a separate condition (AND).</summary>

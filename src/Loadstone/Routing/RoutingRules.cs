@@ -34,6 +34,7 @@ internal static class RoutingRules
             Patterns(problems, label, $"{key}:Match:Hosts", "Match.Hosts", match.Hosts);
             Patterns(problems, label, $"{key}:Match:Paths", "Match.Paths", match.Paths);
             Patterns(problems, label, $"{key}:Match:Methods", "Match.Methods", match.Methods);
+            NeverMatching(problems, label, key, match);
             for (var h = 0; h < match.Headers.Count; h++)
             {
                 var header = match.Headers[h];
@@ -53,7 +54,22 @@ internal static class RoutingRules
             Forward(problems, label, $"{key}:Forward", rule.Forward, hasStickyKey);
         }
 
+        UniqueNames(problems, service, rules);
         return problems;
+    }
+
+    // A rule's name tags its metric and carries its group-stickiness bindings across reloads: two rules sharing one
+    // would mix their counts and hand one rule's bindings to the other.
+    private static void UniqueNames(List<string> problems, string service, IList<RoutingRule> rules)
+    {
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var r = 0; r < rules.Count; r++)
+        {
+            if (rules[r].Name is { } name && !names.TryAdd(name, r))
+            {
+                problems.Add($"Service '{service}': route {r}: Name (LoadBalancing:Services:{service}:Routes:{r}:Name) is '{name}', which is also the name of route {names[name]}; names must be unique.");
+            }
+        }
     }
 
     private static void Forward(List<string> problems, string label, string key, RouteForward forward, bool hasStickyKey)
@@ -106,6 +122,93 @@ internal static class RoutingRules
             }
         }
     }
+
+    // Conditions that can never hold: the rule would silently never apply.
+    private static void NeverMatching(List<string> problems, string label, string key, RouteMatch match)
+    {
+        for (var i = 0; i < match.Paths.Count; i++)
+        {
+            if (match.Paths[i] is { Length: > 0 } path && path[0] is not ('/' or '*' or '?'))
+            {
+                problems.Add($"{label}: Match.Paths[{i}] ({key}:Match:Paths:{i}) is '{path}'; request paths start with '/', so it can never match: write '/{path}'.");
+            }
+        }
+
+        for (var i = 0; i < match.Hosts.Count; i++)
+        {
+            if (HostPatternProblem(match.Hosts[i]) is { } problem)
+            {
+                problems.Add($"{label}: Match.Hosts[{i}] ({key}:Match:Hosts:{i}) is '{match.Hosts[i]}'; {problem}");
+            }
+        }
+
+        for (var i = 0; i < match.Methods.Count; i++)
+        {
+            var method = match.Methods[i];
+            if (string.IsNullOrEmpty(method))
+            {
+                continue; // reported as empty
+            }
+
+            if (method.AsSpan().IndexOfAny('*', '?') >= 0 || !IsToken(method))
+            {
+                problems.Add($"{label}: Match.Methods[{i}] ({key}:Match:Methods:{i}) is '{method}'; a method is matched exactly, without wildcards or spaces: write one method, such as GET.");
+            }
+            else if (method.Any(char.IsAsciiLetterLower))
+            {
+                problems.Add($"{label}: Match.Methods[{i}] ({key}:Match:Methods:{i}) is '{method}'; methods are matched exactly and request methods are upper-case, so it can never match: write '{method.ToUpperInvariant()}'.");
+            }
+        }
+
+        for (var h = 0; h < match.Headers.Count; h++)
+        {
+            var name = match.Headers[h].Name;
+            if (!string.IsNullOrWhiteSpace(name) && name.AsSpan().IndexOfAny('*', '?') < 0 && !IsToken(name))
+            {
+                problems.Add($"{label}: Match.Headers[{h}].Name ({key}:Match:Headers:{h}:Name) is '{name}'; a header name has no spaces or separators (letters, digits and !#$%&'*+-.^_`|~), so it can never match.");
+            }
+        }
+
+        for (var q = 0; q < match.Query.Count; q++)
+        {
+            if (match.Query[q].Key is { Length: 0 })
+            {
+                problems.Add($"{label}: Match.Query[{q}].Key ({key}:Match:Query:{q}:Key) is empty; name the parameter, or leave Key out to match any parameter.");
+            }
+        }
+    }
+
+    // Hosts are compared without their port (and an IP literal with its brackets), case-insensitively.
+    private static string? HostPatternProblem(string? pattern)
+    {
+        if (string.IsNullOrEmpty(pattern))
+        {
+            return null; // reported as empty
+        }
+
+        if (pattern.StartsWith('[') && pattern.EndsWith(']')
+            && pattern.AsSpan(1, pattern.Length - 2).IndexOfAnyExcept("0123456789abcdefABCDEF:.*?") < 0)
+        {
+            return null;
+        }
+
+        var colon = pattern.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && pattern.AsSpan(colon + 1).IndexOfAnyExceptInRange('0', '9') < 0 && IsHostPattern(pattern.AsSpan(0, colon)))
+        {
+            return $"hosts are matched without their port, so it can never match: write '{pattern[..colon]}'.";
+        }
+
+        return IsHostPattern(pattern)
+            ? null
+            : "a host pattern holds only letters, digits, '-', '.', '_' and the wildcards '*' and '?' (no spaces, schemes, ports or paths), so it can never match.";
+    }
+
+    private static bool IsHostPattern(ReadOnlySpan<char> pattern) =>
+        pattern.IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._*?") < 0;
+
+    // RFC 9110 token: the characters a method or a header name may hold.
+    private static bool IsToken(string text) =>
+        text.AsSpan().IndexOfAnyExcept("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~") < 0;
 
     private static void Patterns(List<string> problems, string label, string key, string setting, IList<string> values)
     {

@@ -100,14 +100,16 @@ public sealed class SubsettingOptions
     public bool IsEnabled => Mode != SubsettingMode.Off;
 
     /// <summary>Sets this client's coordinate: its index among <paramref name="count"/> clients.</summary>
-    /// <param name="index">The client's index, from 0 to <paramref name="count"/> − 1.</param>
-    /// <param name="count">The number of clients, at least 1.</param>
+    /// <param name="index">
+    /// The client's index, from 0 to <paramref name="count"/> − 1. Values out of range are reported by validation,
+    /// naming the service and the setting.
+    /// </param>
+    /// <param name="count">The number of clients, 1 to 1,000,000.</param>
     /// <returns>These options.</returns>
     public SubsettingOptions Coordinate(int index, int count)
     {
-        var coordinate = new PeerCoordinate(index, count);
-        ClientIndex = coordinate.Index;
-        ClientCount = coordinate.Count;
+        ClientIndex = index;
+        ClientCount = count;
         return this;
     }
 
@@ -159,7 +161,7 @@ public sealed class SubsettingOptions
             {
                 problems.Add($"Service '{service}': Subsetting:ClientIndex ({key}:ClientIndex) is set but Subsetting:ClientCount ({key}:ClientCount) is not; set the number of clients too.");
             }
-            else if (index < 0 || index >= total)
+            else if ((index < 0 || index >= total) && total >= 1)
             {
                 problems.Add($"Service '{service}': Subsetting:ClientIndex ({key}:ClientIndex) is {index}; it must be between 0 and Subsetting:ClientCount − 1 ({total - 1}).");
             }

@@ -51,8 +51,8 @@ public sealed class ZoneOptions
 
     /// <summary>
     /// The caller's own zone, e.g. <c>eu-west-1a</c>, compared with endpoint zones case-insensitively. The default,
-    /// <see langword="null"/>, means unknown: every mode but <see cref="ZoneRoutingMode.PerZone"/> then acts as
-    /// <see cref="ZoneRoutingMode.CrossZone"/>.
+    /// <see langword="null"/>, means unknown; <see cref="ZoneRoutingMode.Affinity"/> and
+    /// <see cref="ZoneRoutingMode.ZoneAware"/> need it (validation fails without it).
     /// </summary>
     public string? LocalZone { get; set; }
 
@@ -89,6 +89,7 @@ public sealed class ZoneOptions
             problems.Add($"Service '{service}': Zones.Mode ({key}:Mode) is {(int)Mode}; use one of {string.Join(", ", Enum.GetNames<ZoneRoutingMode>())}.");
         }
 
+        ValidateLocalZone(problems, service, key);
         if (!(LocalShare >= 0 && LocalShare <= 1))
         {
             problems.Add($"Service '{service}': Zones.LocalShare ({key}:LocalShare) is {LocalShare}; it must be between 0 and 1 (1 for full affinity, 0.85 for partial).");
@@ -108,5 +109,14 @@ public sealed class ZoneOptions
         }
 
         return problems;
+    }
+
+    // Affinity and ZoneAware prefer the caller's zone; without it they would quietly act as CrossZone.
+    private void ValidateLocalZone(List<string> problems, string service, string key)
+    {
+        if (Mode is ZoneRoutingMode.Affinity or ZoneRoutingMode.ZoneAware && string.IsNullOrWhiteSpace(LocalZone))
+        {
+            problems.Add($"Service '{service}': Zones.Mode ({key}:Mode) is {Mode}, which needs the caller's zone, but Zones.LocalZone ({key}:LocalZone) is not set; set it (e.g. eu-west-1a), or use PerZone or CrossZone.");
+        }
     }
 }

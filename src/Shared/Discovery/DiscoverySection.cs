@@ -6,31 +6,36 @@ namespace Loadstone.Discovery;
 internal static class DiscoverySection
 {
     /// <summary>
-    /// Binds <paramref name="section"/> with <paramref name="bind"/>; an unknown key (a typo) or a value that does not
-    /// convert is reported with the section's path instead of thrown. <paramref name="bind"/> makes the typed call (so the
-    /// binder's source generator writes the binding), strictly (unknown keys are errors) when its flag is true.
+    /// Binds <paramref name="section"/> onto <paramref name="options"/>. Each key is checked against
+    /// <paramref name="schema"/> first, so that an unknown key (a typo), a value that does not convert or a misplaced
+    /// section is reported with its key and what would be right, every one of them, instead of thrown.
+    /// <paramref name="bindStrict"/> makes the typed call (so the binder's source generator writes the binding), with
+    /// unknown keys as errors.
     /// </summary>
-    public static void Bind(IConfigurationSection section, Action<IConfigurationSection, bool> bind, ICollection<string> problems)
+    public static void Bind<TOptions>(IConfigurationSection section, TOptions options, SettingsSchema schema, Func<string, string> subject,
+        Action<IConfiguration, TOptions> bindStrict, ICollection<string> problems)
+        where TOptions : new()
+    {
+        var settings = section.AsEnumerable(makePathsRelative: true).Where(kv => kv.Value is not null);
+        var valid = schema.Check(settings, subject, setting => Try(() => bindStrict(setting, new TOptions())), problems);
+        if (Try(() => bindStrict(new ConfigurationBuilder().AddInMemoryCollection(valid).Build(), options)) is { } ex)
+        {
+            // Only a combination of keys the schema passed one by one gets here; say what the binder says.
+            var message = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
+            problems.Add($"{section.Path}: {message}");
+        }
+    }
+
+    private static InvalidOperationException? Try(Action bind)
     {
         try
         {
-            bind(section, true);
+            bind();
+            return null;
         }
         catch (InvalidOperationException ex)
         {
-            var message = ex.InnerException is null ? ex.Message : $"{ex.Message} {ex.InnerException.Message}";
-            problems.Add($"{section.Path}: {message}");
-
-            // The binder stops at an unknown key before binding the known ones; bind those anyway, so that their own
-            // problems are reported in the same message.
-            try
-            {
-                bind(section, false);
-            }
-            catch (InvalidOperationException)
-            {
-                // A value that does not convert was reported above.
-            }
+            return ex;
         }
     }
 }

@@ -102,7 +102,7 @@ public sealed class DnsDiscoveryOptionsTests
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptionsMonitor<LoadBalancingOptions>>().Get("catalog"));
 
-        Assert.Contains($"{Key}: 'ErrorOnUnknownConfiguration' was set on the provided BinderOptions, but the following properties were not found on the instance of Loadstone.Discovery.Dns.DnsDiscoveryOptions: 'SrvNmae'", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"Service 'catalog': DNS discovery SrvNmae ({Key}:SrvNmae) is not a known setting; DNS discovery has SrvName, HostName, Port, Scheme, Zone, AddressFamily, NameServer, SearchDomains, MinRefreshInterval, MaxRefreshInterval, QueryTimeout, RetryDelay, MaxRetryDelay, AllowsEmpty. Did you mean SrvName?", error.Message, StringComparison.Ordinal);
         Assert.Contains($"Service 'catalog': DNS discovery Port ({Key}:Port) is 0; it must be between 1 and 65535.", error.Message, StringComparison.Ordinal);
         Assert.Single(provider.GetServices<IEndpointSourceProvider>());
     }

@@ -73,6 +73,25 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
         Assert.Contains("target gone.test:8081 has no A/AAAA records", log.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task GetEndpointsAsync_SrvRecordWithPort0_SkippedAndLoggedTheOthersServed()
+    {
+        await _dns.RestartAsync(
+        [
+            "srv-host=_http._tcp.catalog.test,n1.test,0,10,1",
+            "srv-host=_http._tcp.catalog.test,n2.test,8082,10,1",
+            "host-record=n1.test,127.0.0.1",
+            "host-record=n2.test,127.0.0.2",
+        ]);
+        await using var source = Create(o => o.SrvName = "_http._tcp.catalog.test");
+
+        var endpoints = await source.GetEndpointsAsync(CancellationToken.None);
+
+        Assert.Equal("http://127.0.0.2:8082", Assert.Single(endpoints).Id);
+        var log = Assert.Single(_logs.Entries, e => e.Id.Id == 1305);
+        Assert.Contains("SRV _http._tcp.catalog.test target n1.test has port 0", log.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1, 60, 5)]
     [InlineData(10, 60, 10)]

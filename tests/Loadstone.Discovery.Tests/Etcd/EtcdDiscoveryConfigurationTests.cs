@@ -92,7 +92,9 @@ public sealed class EtcdDiscoveryConfigurationTests
     }
 
     [Theory]
-    [InlineData("""{"address":"10.0.0.5:8080"}""", "\"address\" '10.0.0.5:8080' is not an absolute URI such as http://10.0.0.5:8080")]
+    [InlineData("""{"address":"10.0.0.5:8080"}""", "'10.0.0.5:8080' has no scheme; write it as http://10.0.0.5:8080 or https://10.0.0.5:8080.")]
+    [InlineData("""{"address":"http://10.0.0.5:0"}""", "'http://10.0.0.5:0' has port 0; a port must be between 1 and 65535.")]
+    [InlineData("""{"address":"http://10.0.0.5:70000"}""", "'http://10.0.0.5:70000' has port 70000; a port must be between 1 and 65535.")]
     [InlineData("""{"address":"ftp://10.0.0.5"}""", "scheme")]
     [InlineData("""{"address":"http://10.0.0.5","weight":-1}""", "10000")]
     [InlineData("""{"address":"http://10.0.0.5","hostName":"a b"}""", "'a b' is not a DNS host name.")]

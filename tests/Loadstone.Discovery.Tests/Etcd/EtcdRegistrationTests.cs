@@ -111,6 +111,28 @@ public sealed class EtcdRegistrationTests : IAsyncLifetime
             error.Failures);
     }
 
+    [Theory]
+    [InlineData("http://10.0.1.5:0", null, "etcd registration Address is not valid: 'http://10.0.1.5:0' has port 0; a port must be between 1 and 65535.")]
+    [InlineData("http://10.0.1.5:70000", null, "etcd registration Address is not valid: 'http://10.0.1.5:70000' has port 70000; a port must be between 1 and 65535.")]
+    [InlineData("10.0.1.5:8080", null, "etcd registration Address is not valid: '10.0.1.5:8080' has no scheme; write it as http://10.0.1.5:8080 or https://10.0.1.5:8080.")]
+    [InlineData("http://10.0.1.5:8080", "admin.v2", "etcd registration Name is 'admin.v2': endpoint name 'admin.v2' could never be requested (as http://_admin.v2.service): a name holds only letters, digits, '-' and '_'.")]
+    public void AddEtcdRegistration_EndpointTheBalancerWouldRefuse_HostStartFailsInsteadOfAtRegistration(string address, string? name, string expected)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddEtcdRegistration(o =>
+        {
+            o.Endpoints.Add("http://127.0.0.1:2379");
+            o.Prefix = "/services/catalog/";
+            o.Address = address;
+            o.Name = name;
+        });
+        using var host = builder.Build();
+
+        var error = Assert.Throws<OptionsValidationException>(() => host.Services.GetServices<IHostedService>().ToList());
+
+        Assert.Equal([expected], error.Failures);
+    }
+
     private IHost BuildHost(Action<EtcdRegistrationOptions> configure, TimeProvider? clock = null)
     {
         var builder = Host.CreateApplicationBuilder();

@@ -87,8 +87,12 @@ public sealed class StickySessionOptionsTests
     }
 
     [Fact]
-    public void KeyFromHeader_Blank_Throws()
+    public void KeyFromHeader_Blank_ReportedByValidationWithServiceAndKey()
     {
-        Assert.Throws<ArgumentException>(() => new StickySessionOptions().KeyFromHeader(" "));
+        var options = new StickySessionOptions().KeyFromHeader(" ");
+
+        Assert.Equal(
+            ["Service 'catalog': StickySessions.KeyName (LoadBalancing:Services:catalog:StickySessions:KeyName) is empty; name the header that holds the sticky key."],
+            options.Validate("catalog"));
     }
 }

@@ -58,12 +58,12 @@ public sealed class LoadBalancingConfigurationTests
     }
 
     [Theory]
-    [InlineData("Endpoints:0:Weight", "heavy", "LoadBalancing:Services:catalog:Endpoints:0: Weight 'heavy' is not a whole number")]
-    [InlineData("Endpoints:0:Weight", "10001", "LoadBalancing:Services:catalog:Endpoints:0: weight 10001 is outside the range 0-10000")]
-    [InlineData("Endpoints:0:Zone", "eu-west-1a", "LoadBalancing:Services:catalog:Endpoints:0: the endpoint has no Address")]
-    [InlineData("Endpoints:0", "10.0.0.1:8080", "LoadBalancing:Services:catalog:Endpoints:0: '10.0.0.1:8080' has no scheme; write it as http://10.0.0.1:8080 or https://10.0.0.1:8080.")]
-    [InlineData("Endpoints:0:Address", "ftp://10.0.0.1", "LoadBalancing:Services:catalog:Endpoints:0: 'ftp://10.0.0.1' has scheme 'ftp'")]
-    public void Configure_BadEndpoint_ProblemNamesTheKey(string key, string value, string expectedStart)
+    [InlineData("Endpoints:0:Weight", "heavy", "Service 'catalog': Endpoints:0:Weight (LoadBalancing:Services:catalog:Endpoints:0:Weight) is 'heavy'; it must be a whole number from 0 to 10000.")]
+    [InlineData("Endpoints:0:Weight", "10001", "Service 'catalog': Endpoints:0:Weight (LoadBalancing:Services:catalog:Endpoints:0:Weight) is 10001; it must be between 0 and 10000.")]
+    [InlineData("Endpoints:0:Zone", "eu-west-1a", "Service 'catalog': Endpoints:0 (LoadBalancing:Services:catalog:Endpoints:0) has no Address; write either the address itself or an object with Address, Zone, Weight, Name and Metadata.")]
+    [InlineData("Endpoints:0", "10.0.0.1:8080", "Service 'catalog': Endpoints:0 (LoadBalancing:Services:catalog:Endpoints:0): '10.0.0.1:8080' has no scheme; write it as http://10.0.0.1:8080 or https://10.0.0.1:8080.")]
+    [InlineData("Endpoints:0:Address", "ftp://10.0.0.1", "Service 'catalog': Endpoints:0:Address (LoadBalancing:Services:catalog:Endpoints:0:Address): 'ftp://10.0.0.1' has scheme 'ftp'; only http and https are supported.")]
+    public void Configure_BadEndpoint_ProblemNamesServiceSettingAndKey(string key, string value, string expected)
     {
         var settings = new Dictionary<string, string?> { [$"{Catalog}:{key}"] = value };
         if (key is "Endpoints:0:Weight")
@@ -73,12 +73,30 @@ public sealed class LoadBalancingConfigurationTests
 
         var options = Read(settings);
 
-        var problem = Assert.Single(options.ConfigurationProblems);
-        Assert.StartsWith(expectedStart, problem, StringComparison.Ordinal);
+        Assert.Equal([expected], options.ConfigurationProblems);
+    }
+
+    [Theory]
+    [InlineData("Endpoints:0", "http://10.0.0.1:0")]
+    [InlineData("Endpoints:0:Weight", "heavy")]
+    [InlineData("Endpoints:0:Wieght", "2")]
+    public void OptionsFactory_OnlyEndpointRejected_ReportedOnceWithoutAlsoSayingThereAreNoEndpoints(string key, string value)
+    {
+        using var provider = Provider(new()
+        {
+            [$"{Catalog}:Endpoints:0:Address"] = "http://10.0.0.1:8080",
+            [$"{Catalog}:{key}"] = value,
+        });
+
+        var ex = Assert.Throws<OptionsValidationException>(() =>
+            provider.GetRequiredService<IOptionsFactory<LoadBalancingOptions>>().Create("catalog"));
+
+        var failure = Assert.Single(ex.Failures);
+        Assert.StartsWith($"Service 'catalog': {key} ({Catalog}:{key})", failure, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Configure_MisspelledKey_ProblemNamesTheSectionAndTheKey()
+    public void Configure_MisspelledKey_ProblemNamesTheKeyAndTheNearestSetting()
     {
         var options = Read(new()
         {
@@ -87,8 +105,8 @@ public sealed class LoadBalancingConfigurationTests
         });
 
         var problem = Assert.Single(options.ConfigurationProblems);
-        Assert.StartsWith(Catalog, problem, StringComparison.Ordinal);
-        Assert.Contains("'Stratgy'", problem, StringComparison.Ordinal);
+        Assert.StartsWith("Service 'catalog': Stratgy (LoadBalancing:Services:catalog:Stratgy) is not a known setting; a service has Endpoints, Strategy,", problem, StringComparison.Ordinal);
+        Assert.EndsWith(", Discovery. Did you mean Strategy?", problem, StringComparison.Ordinal);
     }
 
     [Fact]

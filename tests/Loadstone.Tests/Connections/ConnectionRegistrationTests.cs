@@ -79,8 +79,9 @@ public sealed class ConnectionRegistrationTests
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredKeyedService<ConnectionBalancer>("cache"));
 
         Assert.Equal(2, ex.Failures.Count());
-        Assert.StartsWith("LoadBalancing:Connections:cache: ", ex.Failures.First(), StringComparison.Ordinal);
-        Assert.Contains("MaxConectAttempts", ex.Failures.First(), StringComparison.Ordinal);
+        Assert.Equal(
+            "Service 'cache': MaxConectAttempts (LoadBalancing:Connections:cache:MaxConectAttempts) is not a known setting; a connection balancer has MaxConnectAttempts, ConnectTimeout, ConnectDeadline, Tls, CloseConnectionsOnDeregistration. Did you mean MaxConnectAttempts?",
+            ex.Failures.First());
         Assert.Equal("Service 'cache': ConnectDeadline (LoadBalancing:Connections:cache:ConnectDeadline) is 00:00:00; it must be between 00:00:00.0100000 and 00:10:00.", ex.Failures.Last());
     }
 

@@ -82,7 +82,7 @@ public sealed class LoadBalancedServiceBuilderTests : IClassFixture<ThreeBackend
         await using var provider = services.BuildServiceProvider();
 
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptionsMonitor<LoadBalancingOptions>>().Get("catalog"));
-        Assert.Contains("LoadBalancing:Services:catalog:Discovery:Consul: no discovery provider named 'Consul' (registered: List)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Service 'catalog': Discovery:Consul (LoadBalancing:Services:catalog:Discovery:Consul) names no registered discovery provider (registered: List); register one, e.g. services.AddConsulDiscovery().", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

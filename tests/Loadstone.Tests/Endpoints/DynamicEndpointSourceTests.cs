@@ -48,7 +48,7 @@ public sealed class DynamicEndpointSourceTests
         Assert.Equal([A, B], Members(pool));
         var entry = logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected");
         Assert.Contains("'registry'", entry.Message, StringComparison.Ordinal);
-        Assert.Contains("Service 'svc' has no endpoints.", entry.Message, StringComparison.Ordinal);
+        Assert.Contains("Endpoint source 'registry' of service 'svc' returned no endpoints; an empty update is rejected unless the source allows it (AllowsEmpty).", entry.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -81,11 +81,35 @@ public sealed class DynamicEndpointSourceTests
         Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
         Assert.Equal([A, B], Members(pool));
         Assert.Contains(
-            "Service 'svc' lists endpoint 'http://10.0.0.3:8080' more than once.",
+            "Endpoint source 'registry' of service 'svc' lists endpoint 'http://10.0.0.3:8080' more than once.",
             logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected").Message,
             StringComparison.Ordinal);
 
         // A good update after a bad one still applies.
+        source.Update([C]);
+        Assert.True(SpinWait.SpinUntil(() => Members(pool).SequenceEqual([C]), Wait));
+    }
+
+    [Fact]
+    public async Task Update_SetWithANull_RejectedByNameWithoutAnExceptionAndLastGoodSetKept()
+    {
+        var logs = new RecordingLoggerFactory();
+        var source = new DynamicEndpointSource("registry", [A, B]);
+        using var pool = Pool(source, logs: logs);
+        await pool.InitializeAsync();
+
+        source.Update([C, null!]);
+
+        Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
+        var entry = logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected");
+        Assert.Equal(
+            "Service 'svc' rejected an update from endpoint source 'registry' and keeps its last good endpoints: Endpoint source 'registry' of service 'svc' returned null at index 1; every entry must be an endpoint.",
+            entry.Message);
+        Assert.Null(entry.Exception);
+        Assert.Equal(0, logs.Count("SourceFailed"));
+        Assert.Equal([A, B], Members(pool));
+
+        // The source is not stuck: the next good update applies.
         source.Update([C]);
         Assert.True(SpinWait.SpinUntil(() => Members(pool).SequenceEqual([C]), Wait));
     }

@@ -15,7 +15,7 @@ public sealed class StartupValidationIntegrationTests
     [InlineData("Endpoints:0", "ftp://10.0.0.5:21", "LoadBalancing:Services:catalog:Endpoints:0", "only http and https are supported")]
     [InlineData("Endpoints:0", "http://user:secret@10.0.0.5", "LoadBalancing:Services:catalog:Endpoints:0", "carries credentials")]
     [InlineData("Strategy", "Fastest", "LoadBalancing:Services:catalog:Strategy", "Strategy 'Fastest'")]
-    [InlineData("Stratgy", "RoundRobin", "LoadBalancing:Services:catalog", "'Stratgy'")]
+    [InlineData("Stratgy", "RoundRobin", "LoadBalancing:Services:catalog:Stratgy", "is not a known setting")]
     [InlineData("LatencyDecayTime", "00:00:00.001", "LoadBalancing:Services:catalog:LatencyDecayTime", "LatencyDecayTime")]
     public async Task StartAsync_BadSetting_ThrowsOptionsValidationNamingServiceAndKey(string key, string value, string expectedKey, string expectedText)
     {
@@ -69,7 +69,8 @@ public sealed class StartupValidationIntegrationTests
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Contains("'Stratgy'", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Service 'catalog': Stratgy (LoadBalancing:Services:catalog:Stratgy) is not a known setting;", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Did you mean Strategy?", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Strategy 'Fastest'", ex.Message, StringComparison.Ordinal);
     }
 

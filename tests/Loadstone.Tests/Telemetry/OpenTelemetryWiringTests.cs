@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Loadstone.OpenTelemetrySample;
 using OpenTelemetry.Metrics;
 using static Loadstone.Tests.Health.HealthKit;
@@ -12,10 +13,10 @@ public sealed class OpenTelemetryWiringTests
     public async Task MeterAndTracerProviders_TrafficWithRetries_ExportLoadstoneMetricsAndAttemptSpans()
     {
         var service = UniqueService("otel");
-        var metricExporter = new CollectingMetricExporter();
-        var traceExporter = new CollectingActivityExporter();
-        using var meterProvider = LoadstoneOpenTelemetry.StartMetrics(metricExporter);
-        using var tracerProvider = LoadstoneOpenTelemetry.StartTraces(traceExporter);
+        var exportedMetrics = new List<MetricSnapshot>();
+        var exportedActivities = new List<Activity>();
+        using var meterProvider = LoadstoneOpenTelemetry.StartMetrics(exportedMetrics);
+        using var tracerProvider = LoadstoneOpenTelemetry.StartTraces(exportedActivities);
         var backends = await TestBackend.StartManyAsync(2, "o");
         backends[0].StatusCode = 503;
         try
@@ -30,7 +31,7 @@ public sealed class OpenTelemetryWiringTests
 
             Assert.True(meterProvider.ForceFlush(5000));
 
-            var points = metricExporter.Latest.Where(p => p.Tag(ServiceTag) == service).ToArray();
+            var points = LoadstoneOpenTelemetry.Latest(exportedMetrics).Where(p => p.Tag(ServiceTag) == service).ToArray();
             double Value(string name, params (string Key, string Value)[] match) =>
                 points.Where(p => p.Name == name && match.All(m => p.Tag(m.Key) == m.Value)).Sum(p => p.Value);
 
@@ -47,9 +48,20 @@ public sealed class OpenTelemetryWiringTests
             Assert.Equal(8, durations.Sum(d => d.Count));
             Assert.True(durations.Sum(d => d.Value) > 0);
             Assert.Equal(MetricType.LongSum, points.First(p => p.Name == "loadstone.attempts").Type);
+
+            // The histogram follows the bucket boundaries the instrument advises (http.client.request.duration's), not
+            // OpenTelemetry's defaults (0, 5, 10, 25, ... in the unit, where every attempt would land in one bucket).
+            var histogram = exportedMetrics.Last(m => m.Name == "loadstone.attempt.duration").MetricPoints[0];
+            var bounds = new List<double>();
+            foreach (var bucket in histogram.GetHistogramBuckets())
+            {
+                bounds.Add(bucket.ExplicitBound);
+            }
+
+            Assert.Equal([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, double.PositiveInfinity], bounds);
             AssertNoRequestData(points.Select(p => p.Tags));
 
-            var spans = traceExporter.Exported.Where(a => a.GetTagItem(ServiceTag) as string == service).ToArray();
+            var spans = exportedActivities.Where(a => a.GetTagItem(ServiceTag) as string == service).ToArray();
             Assert.Equal(8, spans.Length);
             Assert.All(spans, s => Assert.Equal(LoadstoneActivitySource.AttemptActivityName, s.OperationName));
             Assert.Equal(4, spans.Count(s => (int)s.GetTagItem("loadstone.attempt")! == 2
