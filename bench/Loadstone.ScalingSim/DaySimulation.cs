@@ -27,13 +27,16 @@ internal sealed record MinuteRow(
     double PerInstance);
 
 /// <summary>
-/// Drives a real <see cref="ScalingGroup"/> (in-memory launcher) and a real <see cref="ServicePool"/> fed by the
-/// group's endpoint source through a simulated day in virtual time. Every 100 ms of virtual time: the clock moves
-/// (firing the group's reconcile timer and the pool's housekeeping), leases whose service time is over are completed,
-/// and the tick's Poisson arrivals each acquire a lease from the pool with a lognormal service time (mean 1 s).
-/// Everything runs on one thread in tick order, so a seed gives the same result every time.
+/// Drives a real <see cref="ScalingGroup"/> (in-memory launcher) and real <see cref="ServicePool"/>s fed by the
+/// group's endpoint source through a simulated day in virtual time: one pool per simulated client, each client with a
+/// load of its own (its own noise and arrivals). Every 100 ms of virtual time: the clock moves (firing the group's
+/// reconcile timer and the pools' housekeeping), leases whose service time is over are completed, and each client's
+/// Poisson arrivals acquire a lease from its pool with a lognormal service time (mean 1 s). With several clients the
+/// group reads the fleet's figures: every report interval each client's pool is measured (<see cref="PoolLoadMeter"/>)
+/// and reported to a <see cref="FleetLoadAggregator"/>, the group's metrics source. Everything runs on one thread in
+/// tick order, so a seed gives the same result every time.
 /// </summary>
-internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
+internal sealed class DaySimulation(IReadOnlyList<LoadModel> loads, SimulationSettings settings)
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
     private const double MeanServiceSeconds = 1.0;
@@ -49,8 +52,6 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
         var time = new ManualTimeProvider(day + TimeSpan.FromSeconds(settings.StartSecond - BootSeconds - 1));
         var options = new ScalingGroupOptions
         {
-            TimeProvider = time,
-            Random = new Random(settings.Seed),
             InstanceWarmup = TimeSpan.FromSeconds(60),
         };
 
@@ -67,7 +68,13 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
 
         options.MaxActivityHistory = 100_000;
         var launcher = new InMemoryInstanceLauncher();
-        using var group = new ScalingGroup("catalog", options, launcher);
+        var fleet = settings.FleetMetrics ? new FleetLoadAggregator(time) : null;
+        using var group = new ScalingGroup("catalog", options, launcher, new ScalingGroupDependencies
+        {
+            TimeProvider = time,
+            Random = new Random(settings.Seed),
+            MetricsSource = fleet,
+        });
         var counting = false;
         int capacityChanges = 0, launches = 0, terminations = 0;
         group.ActivityStarted += (_, e) =>
@@ -88,23 +95,29 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
             DeregistrationDelay = TimeSpan.FromSeconds(30), // a terminating instance drains in the pool for up to 30 s
         };
         poolOptions.Retries.Enabled = false;
-        using var pool = new ServicePool("catalog", poolOptions, new ServicePoolDependencies
+        var pools = loads.Select((_, c) => new ServicePool("catalog", poolOptions, new ServicePoolDependencies
         {
             TimeProvider = time,
-            Random = new Random(settings.Seed + 1),
+            Random = new Random(settings.Seed + 1 + c),
             EndpointSources = [group.EndpointSource],
-        });
-        group.AttachPool(pool);
+        })).ToArray();
+        var meters = pools.Select(p => new PoolLoadMeter(p, time)).ToArray();
+        group.AttachPool(pools[0]); // draining and, with one client, the metrics
         group.Start();
-        pool.InitializeAsync().GetAwaiter().GetResult();
+        foreach (var pool in pools)
+        {
+            pool.InitializeAsync().GetAwaiter().GetResult();
+        }
 
         // Instances launched at start are booting: let them come into service before the day starts.
         time.Advance(TimeSpan.FromSeconds(BootSeconds + 1));
         counting = true;
 
-        var arrivals = new Random(settings.Seed + 2); // same stream for every run: identical requests
+        // Same streams for every run: identical requests. Client 0 keeps the single-client run's stream.
+        var arrivals = loads.Select((_, c) => new Random(settings.Seed + 2 + (1_000 * c))).ToArray();
         var serviceMu = Math.Log(MeanServiceSeconds) - (ServiceSigma * ServiceSigma / 2);
         var inFlight = new PriorityQueue<EndpointLease, long>();
+        var reportEvery = Math.Max(1, (int)(settings.ReportInterval / Tick));
         var ticksPerSecond = (int)(TimeSpan.FromSeconds(1) / Tick);
         var seconds = settings.EndSecond - settings.StartSecond;
         var perSecond = new double[seconds];
@@ -126,34 +139,47 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
                     inFlight.Dequeue().Complete(RequestOutcome.Success);
                 }
 
-                var rate = load.ExpectedInFlight(s + (t / (double)ticksPerSecond)) / MeanServiceSeconds;
-                var count = LoadModel.Poisson(arrivals, rate * Tick.TotalSeconds);
-                for (var i = 0; i < count; i++)
+                for (var c = 0; c < loads.Count; c++)
                 {
-                    var service = Math.Exp(serviceMu + (ServiceSigma * LoadModel.Gaussian(arrivals)));
-                    var ticks = Math.Max(1, (long)Math.Round(service / Tick.TotalSeconds));
-                    requests++;
-                    try
+                    var rate = loads[c].ExpectedInFlight(s + (t / (double)ticksPerSecond)) / MeanServiceSeconds;
+                    var count = LoadModel.Poisson(arrivals[c], rate * Tick.TotalSeconds);
+                    for (var i = 0; i < count; i++)
                     {
-                        inFlight.Enqueue(pool.Acquire(), tick + ticks);
+                        var service = Math.Exp(serviceMu + (ServiceSigma * LoadModel.Gaussian(arrivals[c])));
+                        var ticks = Math.Max(1, (long)Math.Round(service / Tick.TotalSeconds));
+                        requests++;
+                        try
+                        {
+                            inFlight.Enqueue(pools[c].Acquire(), tick + ticks);
+                        }
+                        catch (NoAvailableEndpointException)
+                        {
+                            failed++;
+                        }
                     }
-                    catch (NoAvailableEndpointException)
+                }
+
+                if (fleet is not null && tick % reportEvery == 0)
+                {
+                    for (var c = 0; c < pools.Length; c++)
                     {
-                        failed++;
+                        fleet.Report($"client-{c}", meters[c].Measure());
                     }
                 }
             }
 
             // One sample a second, as the group samples its metric on each 1 s reconcile tick.
             var instances = group.Instances;
-            var serving = 0;
+            var serving = pools[0].Endpoints.Count(e => e.Health != EndpointHealth.Draining);
             var servingInFlight = 0;
-            foreach (var state in pool.Endpoints)
+            foreach (var pool in pools)
             {
-                if (state.Health != EndpointHealth.Draining)
+                foreach (var state in pool.Endpoints)
                 {
-                    serving++;
-                    servingInFlight += state.ActiveRequests;
+                    if (state.Health != EndpointHealth.Draining)
+                    {
+                        servingInFlight += state.ActiveRequests;
+                    }
                 }
             }
 
@@ -161,7 +187,7 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
             perSecond[second] = perInstance;
             instanceSeconds += instances.Count;
             peak = Math.Max(peak, instances.Count);
-            minute[0] += load.ExpectedInFlight(s);
+            minute[0] += loads.Sum(l => l.ExpectedInFlight(s));
             minute[1] += inFlight.Count;
             minute[2] += group.DesiredCapacity;
             minute[3] += serving;
@@ -182,6 +208,11 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
             inFlight.Dequeue().Complete(RequestOutcome.Success);
         }
 
+        foreach (var pool in pools)
+        {
+            pool.Dispose();
+        }
+
         return new RunResult(
             name,
             minutes,
@@ -196,5 +227,8 @@ internal sealed class DaySimulation(LoadModel load, SimulationSettings settings)
     }
 }
 
-/// <summary>What to simulate: the window of the day and the seed.</summary>
-internal sealed record SimulationSettings(int StartSecond, int EndSecond, int Seed);
+/// <summary>
+/// What to simulate: the window of the day, the seed, and whether the group reads the fleet's figures (each client's
+/// pool reported every <paramref name="ReportInterval"/>) instead of its attached pool's.
+/// </summary>
+internal sealed record SimulationSettings(int StartSecond, int EndSecond, int Seed, bool FleetMetrics, TimeSpan ReportInterval);

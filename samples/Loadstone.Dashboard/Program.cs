@@ -64,7 +64,6 @@ services.AddLoadBalancedHttpClient(Search, o =>
 }).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromSeconds(5));
 services.AddScalingGroup(Search, o =>
 {
-    o.LauncherFactory = _ => launcher; // the container disposes it after the group
     o.Group.MinSize = 1;
     o.Group.MaxSize = 5;
     o.Group.AvailabilityZones.Add("zone-a");
@@ -80,7 +79,7 @@ services.AddScalingGroup(Search, o =>
         ScaleOutEvaluationPeriods = 2,
         ScaleInEvaluationPeriods = 3,
     });
-});
+}).UseLauncher(_ => launcher); // the container disposes it after the group
 
 await using var provider = services.BuildServiceProvider();
 var registry = provider.GetRequiredService<ServicePoolRegistry>();

@@ -47,6 +47,13 @@ public sealed class EtcdEndpointDocument
     /// <summary>Serialises the document as compact JSON (UTF-8).</summary>
     public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, EtcdJsonContext.Default.EtcdEndpointDocument);
 
+    /// <summary>Reads an endpoint from a key's value, as the etcd source does.</summary>
+    /// <param name="utf8Json">The value: an endpoint document in UTF-8 JSON.</param>
+    /// <returns>The endpoint.</returns>
+    /// <exception cref="FormatException">The value is not a valid endpoint document; the message says why.</exception>
+    public static LoadBalancedEndpoint Parse(ReadOnlySpan<byte> utf8Json) =>
+        TryParse(utf8Json, out var problem) ?? throw new FormatException($"Not a valid endpoint document: {problem}.");
+
     /// <summary>Parses a value into an endpoint, or says what is wrong with it.</summary>
     internal static LoadBalancedEndpoint? TryParse(ReadOnlySpan<byte> utf8Json, out string? problem)
     {

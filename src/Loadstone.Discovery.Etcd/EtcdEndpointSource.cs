@@ -2,6 +2,7 @@ using System.Text;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
+using Loadstone.Etcd;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,14 +1,10 @@
+using Problems = Loadstone.Etcd.EtcdSettingsProblems;
+
 namespace Loadstone.Discovery.Etcd;
 
 /// <summary>Checks etcd options and reports every problem at once, naming the setting (and, for sources, the service and configuration key).</summary>
 internal static class EtcdOptionsValidator
 {
-    internal static readonly TimeSpan RequestTimeoutFloor = TimeSpan.FromMilliseconds(100);
-    internal static readonly TimeSpan RequestTimeoutCeiling = TimeSpan.FromMinutes(5);
-    internal static readonly TimeSpan RetryFloor = TimeSpan.FromMilliseconds(10);
-    internal static readonly TimeSpan RetryCeiling = TimeSpan.FromHours(1);
-    internal static readonly TimeSpan LeaseTtlFloor = TimeSpan.FromSeconds(2);
-    internal static readonly TimeSpan LeaseTtlCeiling = TimeSpan.FromHours(1);
     internal static readonly TimeSpan DrainDelayCeiling = TimeSpan.FromMinutes(5);
 
     public static string SectionKey(string service) => $"LoadBalancing:Services:{service}:Discovery:Etcd";
@@ -46,10 +42,7 @@ internal static class EtcdOptionsValidator
             problems.Add("InstanceId", $"is '{id}'; it must be non-empty and contain no '/', so the key stays directly under the prefix.");
         }
 
-        if (options.LeaseTtl < LeaseTtlFloor || options.LeaseTtl > LeaseTtlCeiling || options.LeaseTtl.Ticks % TimeSpan.TicksPerSecond != 0)
-        {
-            problems.Add("LeaseTtl", $"is {options.LeaseTtl}; it must be a whole number of seconds between {LeaseTtlFloor} and {LeaseTtlCeiling}.");
-        }
+        problems.LeaseTtl(options.LeaseTtl);
 
         problems.Range("DrainDelay", options.DrainDelay, TimeSpan.Zero, DrainDelayCeiling);
         return problems.List;
@@ -70,44 +63,14 @@ internal static class EtcdOptionsValidator
         }
     }
 
-    private static void Common(Problems problems, IList<string> endpoints, string? prefix, TimeSpan requestTimeout, TimeSpan retryDelay, TimeSpan maxRetryDelay)
+    public static List<string> ValidatePeers(string service, EtcdPeerRegistryOptions options)
     {
-        if (endpoints.Count == 0)
-        {
-            problems.Add("Endpoints", "is empty; list the etcd cluster's client URLs, e.g. http://10.0.0.10:2379.");
-        }
-
-        for (var i = 0; i < endpoints.Count; i++)
-        {
-            if (!Uri.TryCreate(endpoints[i]?.Trim(), UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            {
-                problems.Add($"Endpoints:{i}", $"is '{endpoints[i]}'; it must be an http or https URL such as http://10.0.0.10:2379.");
-            }
-        }
-
-        if (string.IsNullOrWhiteSpace(prefix))
-        {
-            problems.Add("Prefix", "is missing; set the key prefix of the service's endpoints, e.g. /services/catalog/.");
-        }
-
-        problems.Range("RequestTimeout", requestTimeout, RequestTimeoutFloor, RequestTimeoutCeiling);
-        problems.Range("RetryDelay", retryDelay, RetryFloor, RetryCeiling);
-        problems.Range("MaxRetryDelay", maxRetryDelay, retryDelay, RetryCeiling, " (from RetryDelay)");
+        var problems = new Problems($"Service '{service}': etcd peer registry", null);
+        problems.Common(options.Endpoints, options.Prefix, "the key prefix under which the service's clients register, e.g. /peers/catalog/", options.RequestTimeout, options.RetryDelay, options.MaxRetryDelay);
+        problems.LeaseTtl(options.LeaseTtl);
+        return problems.List;
     }
 
-    private sealed class Problems(string subject, string? key)
-    {
-        public List<string> List { get; } = [];
-
-        public void Add(string setting, string problem) =>
-            List.Add(key is null ? $"{subject} {setting} {problem}" : $"{subject} {setting} ({key}:{setting}) {problem}");
-
-        public void Range(string setting, TimeSpan value, TimeSpan min, TimeSpan max, string? note = null)
-        {
-            if (value < min || value > max)
-            {
-                Add(setting, $"is {value}; it must be between {min}{note} and {max}.");
-            }
-        }
-    }
+    private static void Common(Problems problems, IList<string> endpoints, string? prefix, TimeSpan requestTimeout, TimeSpan retryDelay, TimeSpan maxRetryDelay) =>
+        problems.Common(endpoints, prefix, "the key prefix of the service's endpoints, e.g. /services/catalog/", requestTimeout, retryDelay, maxRetryDelay);
 }

@@ -1,5 +1,6 @@
 using Etcdserverpb;
 using Google.Protobuf;
+using Loadstone.Etcd;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

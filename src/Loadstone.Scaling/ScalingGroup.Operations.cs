@@ -39,7 +39,7 @@ public sealed partial class ScalingGroup
     /// <param name="desiredCapacity">The new desired capacity, or <see langword="null"/> to keep (and clamp) it.</param>
     /// <exception cref="ArgumentException">The combination is not valid (min above max, desired outside the range).</exception>
     public void UpdateCapacity(int? minSize = null, int? maxSize = null, int? desiredCapacity = null) =>
-        _runner.Run(now =>
+        Operate(now =>
         {
             var min = minSize ?? _context.Capacity.Min;
             var max = maxSize ?? _context.Capacity.Max;
@@ -153,11 +153,11 @@ public sealed partial class ScalingGroup
 
     /// <summary>Suspends processes, like SuspendProcesses.</summary>
     /// <param name="processes">The processes to suspend.</param>
-    public void SuspendProcesses(ScalingProcesses processes) => _runner.Run(_ => _context.Suspended |= processes, reconcile: false);
+    public void SuspendProcesses(ScalingProcesses processes) => Operate(_ => _context.Suspended |= processes, reconcile: false);
 
     /// <summary>Resumes processes, like ResumeProcesses.</summary>
     /// <param name="processes">The processes to resume.</param>
-    public void ResumeProcesses(ScalingProcesses processes) => _runner.Run(_ => _context.Suspended &= ~processes, reconcile: true);
+    public void ResumeProcesses(ScalingProcesses processes) => Operate(_ => _context.Suspended &= ~processes, reconcile: true);
 
     /// <summary>Ends an instance's wait on a lifecycle hook, like CompleteLifecycleAction.</summary>
     /// <param name="instanceId">The instance's id.</param>
@@ -188,7 +188,7 @@ public sealed partial class ScalingGroup
         ArgumentOutOfRangeException.ThrowIfNegative(minHealthyPercentage);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minHealthyPercentage, 100);
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        _runner.Run(now => _refresh.Start(minHealthyPercentage, now), reconcile: true);
+        Operate(now => _refresh.Start(minHealthyPercentage, now), reconcile: true);
     }
 
     /// <summary>Stops the instance refresh in progress, like CancelInstanceRefresh.</summary>
@@ -199,7 +199,7 @@ public sealed partial class ScalingGroup
     private bool Change(bool reconcile, Func<DateTimeOffset, bool> change)
     {
         var result = false;
-        _runner.Run(now => result = change(now), reconcile);
+        Operate(now => result = change(now), reconcile);
         return result;
     }
 }

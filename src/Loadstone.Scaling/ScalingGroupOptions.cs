@@ -8,7 +8,9 @@ namespace Loadstone.Scaling;
 /// <remarks>
 /// There is no deregistration delay here: a terminating instance leaves the group's endpoint source and the pool the
 /// group is attached to drains it with its own <see cref="LoadBalancingOptions.DeregistrationDelay"/>, like an ALB
-/// target group; the group stops the instance once the pool has let it go.
+/// target group; the group stops the instance once the pool has let it go. What the group runs with besides these
+/// settings (clock, random source, logs, metrics, the balancer's health view, a coordinator) comes from
+/// <see cref="ScalingGroupDependencies"/> or, with <c>AddScalingGroup</c>, from the container and the group's builder.
 /// </remarks>
 public sealed class ScalingGroupOptions
 {
@@ -49,13 +51,6 @@ public sealed class ScalingGroupOptions
     /// the range is 0 to 1 day.
     /// </summary>
     public TimeSpan HealthCheckGracePeriod { get; set; }
-
-    /// <summary>
-    /// The balancer's view of an instance's health (<see langword="false"/>: unhealthy; <see langword="null"/>:
-    /// unknown, treated as healthy), consulted after the grace period in addition to the launcher's status, like
-    /// health check type ELB. <see langword="null"/> (the default) uses the launcher's status only.
-    /// </summary>
-    public Func<ScalingInstance, bool?>? LoadBalancerHealth { get; set; }
 
     /// <summary>
     /// How long a new in-service instance warms up: its metrics are not used yet, it counts toward the capacity for
@@ -106,15 +101,10 @@ public sealed class ScalingGroupOptions
     /// </summary>
     public int MaxActivityHistory { get; set; } = ScalingGroupDefaults.MaxActivityHistory;
 
-    /// <summary>Whether disposing the group stops its instances (without draining). The default is <see langword="true"/>.</summary>
-    public bool StopInstancesOnDispose { get; set; } = true;
-
-    /// <summary>The clock. The default, <see langword="null"/>, is <see cref="TimeProvider.System"/>.</summary>
-    public TimeProvider? TimeProvider { get; set; }
-
     /// <summary>
-    /// The random source for termination ties. The default, <see langword="null"/>, is <see cref="System.Random.Shared"/>;
-    /// a seeded one makes choices reproducible.
+    /// Whether disposing the group stops its instances (without draining). The default is <see langword="true"/>. A group
+    /// with a coordinator (<see cref="ScalingGroupDependencies.Coordinator"/>) never stops its instances when disposed:
+    /// they belong to the fleet, and the next controller takes them over.
     /// </summary>
-    public Random? Random { get; set; }
+    public bool StopInstancesOnDispose { get; set; } = true;
 }

@@ -21,13 +21,11 @@ public sealed class ScalingProcessIntegrationTests
         {
             MinSize = 2,
             MaxSize = 4,
-            TimeProvider = time,
-            Random = new Random(1),
         };
         options.AvailabilityZones.Add("a");
         options.AvailabilityZones.Add("b");
         options.Policies.Add(new TargetTrackingScalingPolicy { Name = "inflight", Metric = ScalingMetric.AverageInFlightRequests, TargetValue = 2 });
-        await using var group = new ScalingGroup("catalog", options, launcher);
+        await using var group = new ScalingGroup("catalog", options, launcher, new ScalingGroupDependencies { TimeProvider = time, Random = new Random(1) });
         using var changed = new SemaphoreSlim(0);
         group.ActivityEnded += (_, _) => changed.Release();
 

@@ -21,6 +21,26 @@ internal sealed partial class ActivityLog(
     /// <summary>The kept activities, oldest first.</summary>
     public IReadOnlyList<ScalingActivity> Snapshot() => [.. _activities];
 
+    /// <summary>The id of the last activity started.</summary>
+    public long Sequence => _sequence;
+
+    /// <summary>Replaces the history with one from the group's durable state (no events, logs or counts: nothing happened here).</summary>
+    public void Restore(long sequence, IEnumerable<ScalingActivity> activities)
+    {
+        _activities.Clear();
+        foreach (var activity in activities.OrderBy(a => a.Id))
+        {
+            _activities.Enqueue(activity);
+        }
+
+        while (_activities.Count > capacity)
+        {
+            _activities.Dequeue();
+        }
+
+        _sequence = sequence;
+    }
+
     public ScalingActivity Start(ScalingActivityKind kind, string description, string cause, DateTimeOffset now, string? instanceId)
     {
         var activity = new ScalingActivity(++_sequence, kind, description, cause, now, instanceId);

@@ -43,6 +43,30 @@ public sealed class ScalingActivity
     /// <summary>The instance launched or terminated; <see langword="null"/> for capacity changes.</summary>
     public string? InstanceId { get; }
 
+    internal ActivityDocument ToDocument() => new()
+    {
+        Id = Id,
+        Kind = Kind,
+        Description = Description,
+        Cause = Cause,
+        StartTime = StartTime,
+        EndTime = EndTime,
+        Status = Status,
+        StatusMessage = StatusMessage,
+        InstanceId = InstanceId,
+    };
+
+    internal static ScalingActivity FromDocument(ActivityDocument document)
+    {
+        var activity = new ScalingActivity(document.Id, document.Kind, document.Description, document.Cause, document.StartTime, document.InstanceId);
+        if (document.Status != ScalingActivityStatus.InProgress)
+        {
+            activity.End(document.EndTime ?? document.StartTime, document.Status, document.StatusMessage);
+        }
+
+        return activity;
+    }
+
     internal void End(DateTimeOffset at, ScalingActivityStatus status, string? message = null)
     {
         EndTime = at;

@@ -10,6 +10,27 @@ internal sealed class AlarmEvaluator(int evaluationPeriods, int datapointsToAlar
 
     public double? LastValue { get; private set; }
 
+    public AlarmDocument Save() => new() { Window = [.. _window], State = State, LastValue = LastValue };
+
+    public void Restore(AlarmDocument? document)
+    {
+        _window.Clear();
+        if (document is null)
+        {
+            State = ScalingAlarmState.InsufficientData;
+            LastValue = null;
+            return;
+        }
+
+        foreach (var datapoint in document.Window.TakeLast(evaluationPeriods))
+        {
+            _window.Enqueue(datapoint);
+        }
+
+        State = document.State;
+        LastValue = document.LastValue;
+    }
+
     public ScalingAlarmState Add(double? datapoint)
     {
         if (datapoint is not null)

@@ -4,60 +4,54 @@ namespace Loadstone.Scaling;
 internal readonly record struct BuiltInSample(double? InFlight, double? RequestRate, double? Latency);
 
 /// <summary>
-/// Reads the built-in metrics from the attached pool's endpoint states: in-flight requests, requests per instance per
-/// minute (from the growth of each endpoint's request counter since the previous tick) and latency. Called under the
-/// group's lock, once per reconcile pass that has policies.
+/// Reads the built-in metrics from the group's metrics source (<see cref="GroupContext.Metrics"/>: the attached pool,
+/// or a fleet's figures): in-flight requests and requests per minute over the in-service instances past warmup (the
+/// load divided by the capacity measured, as ALBRequestCountPerTarget is), and their average latency. An instance
+/// no balancer reports yet (a fleet's reports lag behind the registrations) counts as idle: no request can be in
+/// flight to an instance nobody routes to. With no figures at all the sample is missing data. Called under the group's
+/// lock, once per reconcile pass that has policies.
 /// </summary>
 internal sealed class MetricSampler(GroupContext context)
 {
-    private readonly Dictionary<string, long> _lastTotals = new(StringComparer.Ordinal);
-    private DateTimeOffset? _lastSample;
-
     public BuiltInSample Sample(DateTimeOffset now)
     {
-        var elapsed = _lastSample is { } last ? now - last : TimeSpan.Zero;
-        _lastSample = now;
-        if (context.Pool is not { } pool)
+        var load = context.Metrics.ReadLoad();
+        if (load.Count == 0)
         {
             return default;
         }
 
-        var states = pool.RoutedStates();
         var inFlight = 0.0;
         var latency = 0.0;
-        long requests = 0;
+        var rate = 0.0;
         var measured = 0;
+        var reported = 0;
+        var rated = 0;
         foreach (var instance in context.Instances)
         {
-            if (instance.State != ScalingInstanceState.InService || !states.TryGetValue(instance.Endpoint!.Id, out var state))
-            {
-                continue;
-            }
-
-            // Keep the request counter current during warmup so the first measured period starts from here.
-            var total = state.TotalRequests;
-            var previous = _lastTotals.TryGetValue(instance.Id, out var p) ? p : total;
-            _lastTotals[instance.Id] = total;
-            if (context.IsWarming(instance, now))
+            if (instance.State != ScalingInstanceState.InService || context.IsWarming(instance, now))
             {
                 continue;
             }
 
             measured++;
-            inFlight += state.ActiveRequests;
-            latency += state.Latency.TotalMilliseconds;
-            requests += total - previous;
+            if (!load.TryGetValue(instance.Endpoint!.Id, out var figures))
+            {
+                continue;
+            }
+
+            reported++;
+            inFlight += figures.InFlightRequests;
+            latency += figures.LatencyMilliseconds;
+            if (figures.RequestsPerMinute is { } perMinute)
+            {
+                rate += perMinute;
+                rated++;
+            }
         }
 
-        if (measured == 0)
-        {
-            return default;
-        }
-
-        double? rate = elapsed > TimeSpan.Zero ? requests / (double)measured / elapsed.TotalMinutes : null;
-        return new BuiltInSample(inFlight / measured, rate, latency / measured);
+        return reported == 0
+            ? default
+            : new BuiltInSample(inFlight / measured, rated == 0 ? null : rate / measured, latency / reported);
     }
-
-    /// <summary>Forgets a terminated instance's request counter.</summary>
-    public void Forget(ScalingInstance instance) => _lastTotals.Remove(instance.Id);
 }

@@ -59,6 +59,24 @@ internal sealed class GroupCapacity
             $"At {Stamp(now)} {who} set min {oldMin}→{min}, max {oldMax}→{max}, desired capacity {oldDesired}→{target}.", now);
     }
 
+    /// <summary>Writes min, max, desired and its cause into the group's durable state.</summary>
+    public void Save(GroupDocument document)
+    {
+        document.MinSize = _min;
+        document.MaxSize = _max;
+        document.DesiredCapacity = _desired;
+        document.DesiredCause = DesiredCause;
+    }
+
+    /// <summary>Takes min, max, desired and its cause from the group's durable state (no activity: nothing changed).</summary>
+    public void Restore(GroupDocument document)
+    {
+        Volatile.Write(ref _min, document.MinSize);
+        Volatile.Write(ref _max, document.MaxSize);
+        Volatile.Write(ref _desired, document.DesiredCapacity);
+        DesiredCause = document.DesiredCause;
+    }
+
     /// <summary>Sets the desired capacity, clamped to [min, max].</summary>
     /// <returns>Whether it changed.</returns>
     public bool ChangeDesired(int target, DateTimeOffset now, string who)

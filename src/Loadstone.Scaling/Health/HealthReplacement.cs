@@ -4,7 +4,7 @@ namespace Loadstone.Scaling;
 
 /// <summary>
 /// Health checks and replacement: marks in-service instances unhealthy (the launcher's status always; after the grace
-/// period also an impaired status, the <see cref="ScalingGroupOptions.LoadBalancerHealth"/> delegate and, when asked,
+/// period also an impaired status, the <see cref="ScalingGroupDependencies.LoadBalancerHealth"/> delegate and, when asked,
 /// the pool's view), and takes unhealthy instances and instances past their maximum lifetime out of service to be
 /// replaced, at most max(1, 10 % of desired) at a time, as Auto Scaling paces it. Called under the group's lock.
 /// </summary>
@@ -31,7 +31,7 @@ internal sealed partial class HealthReplacement(GroupContext context, InstanceLi
             string? reason = status == InstanceStatus.Stopped ? "the launcher reports it stopped"
                 : !graceOver ? null
                 : status == InstanceStatus.Impaired ? "it failed the launcher's status checks"
-                : context.Options.LoadBalancerHealth?.Invoke(instance) == false ? "it failed the balancer's health checks"
+                : context.LoadBalancerHealth?.Invoke(instance) == false ? "it failed the balancer's health checks"
                 : balancer?.GetValueOrDefault(instance.Endpoint!.Id) is { Health: EndpointHealth.Unhealthy } state
                     ? $"the balancer reports it unhealthy ({state.HealthReason})"
                 : null;

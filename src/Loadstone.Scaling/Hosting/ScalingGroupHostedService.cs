@@ -24,7 +24,7 @@ internal sealed class ScalingGroupHostedService(
         await pool.InitializeAsync(cancellationToken).ConfigureAwait(false);
         if (options.WaitForCapacityTimeout > TimeSpan.Zero)
         {
-            var time = options.Group.TimeProvider ?? TimeProvider.System;
+            var time = group.Time;
             try
             {
                 await WaitForCapacityAsync(pool, cancellationToken).WaitAsync(options.WaitForCapacityTimeout, time, cancellationToken)

@@ -1,22 +1,15 @@
 namespace Loadstone.Scaling;
 
 /// <summary>
-/// How <c>AddScalingGroup</c> builds and runs a <see cref="ScalingGroup"/> in a container: the group's options, the
-/// launcher, whether the balancer's health counts, and whether host start-up waits for the first instances.
+/// How <c>AddScalingGroup</c> builds and runs a <see cref="ScalingGroup"/> in a container: the group's settings, whether
+/// the balancer's health counts, and whether host start-up waits for the first instances. Settings only: the launcher
+/// and other runtime services are given through the group's builder (<c>UseLauncher</c>, <c>UseRandom</c>,
+/// <c>UseLoadBalancerHealth</c>, <c>UseCoordinator</c>) or come from the container (clock, logs, meter factory).
 /// </summary>
 public sealed class ScalingGroupRegistrationOptions
 {
-    /// <summary>
-    /// The group's options: sizes, zones, policies, hooks. When <see cref="ScalingGroupOptions.TimeProvider"/> is
-    /// <see langword="null"/>, the container's <see cref="TimeProvider"/> is used if one is registered.
-    /// </summary>
+    /// <summary>The group's settings: sizes, zones, policies, hooks.</summary>
     public ScalingGroupOptions Group { get; } = new();
-
-    /// <summary>
-    /// Creates the launcher (the launch template) once, when the group is first resolved. Required. The container owns
-    /// what it returns and disposes it (if disposable) after the group, when the container is disposed.
-    /// </summary>
-    public Func<IServiceProvider, IInstanceLauncher>? LauncherFactory { get; set; }
 
     /// <summary>
     /// Whether an instance whose endpoint the pool reports <see cref="EndpointHealth.Unhealthy"/> (failed active
@@ -36,11 +29,6 @@ public sealed class ScalingGroupRegistrationOptions
     internal List<string> Problems(string serviceName)
     {
         var problems = ScalingGroupOptionsValidation.Problems(Group, serviceName);
-        if (LauncherFactory is null)
-        {
-            problems.Add($"Scaling group '{serviceName}': LauncherFactory is required (it creates the group's IInstanceLauncher).");
-        }
-
         if (WaitForCapacityTimeout < TimeSpan.Zero || WaitForCapacityTimeout > ScalingGroupLimits.MaxWaitForCapacityTimeout)
         {
             problems.Add($"Scaling group '{serviceName}': WaitForCapacityTimeout ({WaitForCapacityTimeout}) must be between {TimeSpan.Zero} and {ScalingGroupLimits.MaxWaitForCapacityTimeout}.");

@@ -4,7 +4,7 @@ namespace Loadstone.Scaling;
 /// The group's endpoint source: the endpoints of the in-service instances, in launch order. An update is deferred
 /// until the group's lock is released, since the pools that watch the source take their own lock to apply it.
 /// </summary>
-internal sealed class EndpointPublisher(string group, ChangeRunner runner, Action published)
+internal sealed class EndpointPublisher(string group, ChangeRunner runner, Action published, bool enabled = true)
 {
     private LoadBalancedEndpoint[] _published = [];
 
@@ -17,6 +17,11 @@ internal sealed class EndpointPublisher(string group, ChangeRunner runner, Actio
     /// </summary>
     public void Publish(IEnumerable<ScalingInstance> instances)
     {
+        if (!enabled)
+        {
+            return; // the instances register themselves; the balancers read their registrations
+        }
+
         var endpoints = instances.Where(i => i.State == ScalingInstanceState.InService).Select(i => i.Endpoint!).ToArray();
         if (endpoints.SequenceEqual(_published))
         {

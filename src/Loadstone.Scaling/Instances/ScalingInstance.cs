@@ -60,6 +60,12 @@ public sealed class ScalingInstance
     /// <summary>Launched (or chosen) to move capacity between zones; cleared once the extra instance is terminated.</summary>
     internal bool IsRebalanceLaunch { get; set; }
 
+    /// <summary>Whether the coordinator confirmed this terminating instance's deregistration (instances that register themselves).</summary>
+    internal bool IsDeregistered { get; set; }
+
+    /// <summary>When to ask again for an unconfirmed deregistration.</summary>
+    internal DateTimeOffset NextDeregistration { get; set; }
+
     /// <summary>The launch or terminate activity in progress.</summary>
     internal ScalingActivity? Activity { get; set; }
 

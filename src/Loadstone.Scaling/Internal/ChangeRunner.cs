@@ -24,6 +24,12 @@ internal sealed partial class ChangeRunner(string group, TimeProvider time, ILog
     /// <summary>Whether the group is disposed: changes are ignored. Set under <see cref="Gate"/>.</summary>
     public bool IsStopped { get; set; }
 
+    /// <summary>
+    /// Set when the group has a coordinator: called under <see cref="Gate"/> at the end of each run with the work the run
+    /// deferred; returns the part to run now (the rest runs once the state it depends on is committed).
+    /// </summary>
+    public Func<List<Action>, List<Action>>? Committer { get; set; }
+
     /// <summary>Adds work to run once the lock is released. Called under <see cref="Gate"/>, by a change or a pass.</summary>
     public void Defer(Action action) => _deferred.Add(action);
 
@@ -87,9 +93,20 @@ internal sealed partial class ChangeRunner(string group, TimeProvider time, ILog
                 _running = false;
                 deferred = [.. _deferred];
                 _deferred.Clear();
+                if (Committer is { } commit)
+                {
+                    deferred = commit(deferred);
+                }
             }
         }
 
+        RunDeferred(deferred);
+        return true;
+    }
+
+    /// <summary>Runs deferred work outside the lock, in order; a failure is logged and does not stop the rest.</summary>
+    public void RunDeferred(List<Action> deferred)
+    {
         foreach (var action in deferred)
         {
             try
@@ -103,8 +120,6 @@ internal sealed partial class ChangeRunner(string group, TimeProvider time, ILog
                 Log.HandlerFailed(logger, group, ex);
             }
         }
-
-        return true;
     }
 
     private static partial class Log

@@ -9,8 +9,8 @@ namespace Loadstone.Scaling;
 /// </summary>
 internal sealed class GroupContext
 {
-    public GroupContext(string name, ScalingGroupOptions options, IInstanceLauncher launcher, ILogger logger, ChangeRunner runner,
-        ActivityLog activities, CancellationToken disposed)
+    public GroupContext(string name, ScalingGroupOptions options, IInstanceLauncher launcher, ScalingGroupDependencies dependencies,
+        ILogger logger, ChangeRunner runner, ActivityLog activities, CancellationToken disposed)
     {
         Name = name;
         Options = options;
@@ -19,10 +19,25 @@ internal sealed class GroupContext
         Runner = runner;
         Activities = activities;
         Disposed = disposed;
-        Time = options.TimeProvider ?? TimeProvider.System;
-        Random = options.Random ?? Random.Shared;
+        Time = dependencies.TimeProvider;
+        Random = dependencies.Random ?? Random.Shared;
+        LoadBalancerHealth = dependencies.LoadBalancerHealth;
         Capacity = new GroupCapacity(options, activities, Time.GetUtcNow());
+        Metrics = dependencies.MetricsSource ?? new PoolMetricsSource(this);
+        Coordinator = dependencies.Coordinator;
     }
+
+    /// <summary>The coordinator of a group shared by a fleet, or <see langword="null"/> for a group of its own.</summary>
+    public IScalingGroupCoordinator? Coordinator { get; }
+
+    /// <summary>Whether the instances register themselves (the coordinator's endpoints feed the balancers, not the group).</summary>
+    public bool InstancesRegisterThemselves => Coordinator?.InstanceEndpoints is not null;
+
+    /// <summary>
+    /// The leadership term this copy acts in; 0 for a group of its own (always acting) and for a coordinated copy that
+    /// does not lead. Work started in one term (a launch, a stop) reports back only if the term is still current.
+    /// </summary>
+    public long Term { get; set; }
 
     public string Name { get; }
 
@@ -35,6 +50,9 @@ internal sealed class GroupContext
     public TimeProvider Time { get; }
 
     public Random Random { get; }
+
+    /// <summary>The balancer's health view given in code, or <see langword="null"/>.</summary>
+    public Func<ScalingInstance, bool?>? LoadBalancerHealth { get; }
 
     public ChangeRunner Runner { get; }
 
@@ -49,6 +67,9 @@ internal sealed class GroupContext
     public List<ScalingInstance> Instances { get; } = [];
 
     public ScalingProcesses Suspended { get; set; }
+
+    /// <summary>Where the built-in metrics and the end of draining are read: the attached pool, or a fleet's figures.</summary>
+    public IScalingMetricsSource Metrics { get; }
 
     /// <summary>The pool the group feeds, once attached.</summary>
     public AttachedPool? Pool { get; set; }

@@ -4,12 +4,15 @@ namespace Loadstone.Scaling;
 
 /// <summary>
 /// A launcher that starts nothing: each launch returns a made-up endpoint at once. For tests, simulations and
-/// demos; instances' status and failures are set by hand.
+/// demos; instances' status and failures are set by hand. Its instances outlive any group that uses it
+/// (<see cref="IDurableInstanceLauncher"/>), so several copies of a coordinated group in one process can share it.
 /// </summary>
 /// <remarks>Endpoints are <c>http://{zone or "instance"}-{n}.invalid:8080</c>, so nothing can actually be called.</remarks>
-public sealed class InMemoryInstanceLauncher : IInstanceLauncher
+public sealed class InMemoryInstanceLauncher : IDurableInstanceLauncher
 {
     private readonly ConcurrentDictionary<string, LaunchedInstance> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LaunchedInstance> _byGroupId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _launchesByGroupId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, InstanceStatus> _status = new(StringComparer.Ordinal);
     private int _sequence;
     private int _failures;
@@ -32,6 +35,10 @@ public sealed class InMemoryInstanceLauncher : IInstanceLauncher
 
     /// <summary>How many stops were made so far.</summary>
     public int StopCount => Volatile.Read(ref _stopped);
+
+    /// <summary>How many launches (successful or not) were made for a group's instance id (the id-carrying overload).</summary>
+    /// <param name="instanceId">The group's id of the instance.</param>
+    public int LaunchesOf(string instanceId) => _launchesByGroupId.GetValueOrDefault(instanceId);
 
     /// <summary>Makes the next <paramref name="count"/> launches throw.</summary>
     /// <param name="count">How many; at least 0.</param>
@@ -67,6 +74,28 @@ public sealed class InMemoryInstanceLauncher : IInstanceLauncher
         var instance = new LaunchedInstance(id, endpoint, zone, LaunchTemplateVersion);
         _running[id] = instance;
         return new ValueTask<LaunchedInstance>(instance);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<LaunchedInstance> LaunchAsync(string instanceId, string? zone, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(instanceId);
+        _launchesByGroupId.AddOrUpdate(instanceId, 1, (_, n) => n + 1);
+        var instance = await LaunchAsync(zone, cancellationToken).ConfigureAwait(false);
+        _byGroupId[instanceId] = instance;
+        return instance;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Finds the instance launched for <paramref name="instanceId"/>, or <see langword="null"/> at once when there is none.</remarks>
+    public ValueTask<LaunchedInstance?> ResumeLaunchAsync(string instanceId, string? zone, DateTimeOffset launchStartedAt, CancellationToken cancellationToken) =>
+        new(_byGroupId.TryGetValue(instanceId, out var instance) && _running.ContainsKey(instance.Id) ? instance : null);
+
+    /// <inheritdoc />
+    public LaunchedInstance Reattach(LaunchedInstance recorded)
+    {
+        ArgumentNullException.ThrowIfNull(recorded);
+        return _running.TryGetValue(recorded.Id, out var running) ? running : recorded;
     }
 
     /// <inheritdoc />

@@ -33,6 +33,19 @@ internal sealed class LifecycleActions(GroupContext context, Action<ScalingInsta
         return true;
     }
 
+    /// <summary>Raises the event again for every hook an instance still waits on (a new leader took the wait over).</summary>
+    public void RaiseWaiting(ScalingInstance instance)
+    {
+        foreach (var wait in instance.Hooks?.Values ?? Enumerable.Empty<HookWait>())
+        {
+            if (wait.Result is null)
+            {
+                var hook = wait.Hook;
+                context.Runner.Defer(() => raise(instance, hook));
+            }
+        }
+    }
+
     /// <summary>Gives a wait its result, like CompleteLifecycleAction.</summary>
     /// <returns><see langword="false"/> when the instance is not waiting on that hook.</returns>
     public bool Complete(string instanceId, string hookName, LifecycleActionResult result)

@@ -16,6 +16,18 @@ internal sealed class Cooldown(GroupContext context)
         : now < _until ? $"the cooldown runs until {GroupCapacity.Stamp(_until)}"
         : null;
 
+    public void Save(GroupDocument document)
+    {
+        document.CooldownUntil = _until;
+        document.CooldownPending = _pending;
+    }
+
+    public void Restore(GroupDocument document)
+    {
+        _until = document.CooldownUntil;
+        _pending = document.CooldownPending;
+    }
+
     /// <summary>A simple policy changed the desired capacity: its cooldown starts once the group has settled.</summary>
     public void Begin(TimeSpan cooldown) => _pending = cooldown;
 

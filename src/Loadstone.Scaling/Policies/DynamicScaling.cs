@@ -28,6 +28,30 @@ internal sealed class DynamicScaling(GroupContext context, MetricSampler sampler
         }
     }
 
+    public void Save(GroupDocument document)
+    {
+        foreach (var runtime in _policies)
+        {
+            document.Policies[runtime.Policy.Name] = runtime.Save();
+        }
+    }
+
+    /// <summary>Takes each policy's period and alarms from the group's durable state; a policy the state does not know starts afresh.</summary>
+    public void Restore(GroupDocument document, DateTimeOffset now)
+    {
+        foreach (var runtime in _policies)
+        {
+            if (document.Policies.TryGetValue(runtime.Policy.Name, out var saved))
+            {
+                runtime.Restore(saved);
+            }
+            else
+            {
+                runtime.Reset(now + runtime.Period);
+            }
+        }
+    }
+
     /// <summary>Samples the metrics once; at each period's end feeds the alarms and lets the policies act.</summary>
     public void SampleAndScale(DateTimeOffset now)
     {

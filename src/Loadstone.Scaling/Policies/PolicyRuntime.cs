@@ -61,6 +61,26 @@ internal sealed class PolicyRuntime
 
     private int Count { get; set; }
 
+    public PolicyDocument Save() => new() { PeriodEnd = PeriodEnd, Alarm = Alarm?.Save(), High = High?.Save(), Low = Low?.Save() };
+
+    /// <summary>Takes the period's end and the alarms' datapoints from the durable state; the current period's samples start over.</summary>
+    public void Restore(PolicyDocument document)
+    {
+        Reset(document.PeriodEnd);
+        Alarm?.Restore(document.Alarm);
+        High?.Restore(document.High);
+        Low?.Restore(document.Low);
+    }
+
+    /// <summary>Starts a period ending at <paramref name="periodEnd"/> with no samples.</summary>
+    public void Reset(DateTimeOffset periodEnd)
+    {
+        PeriodEnd = periodEnd;
+        Sum = 0;
+        Count = 0;
+        Fired = false;
+    }
+
     /// <summary>Adds one tick's sample to the current period (a missing or non-finite value is no sample).</summary>
     public void AddSample(double? value)
     {

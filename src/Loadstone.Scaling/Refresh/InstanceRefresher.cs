@@ -11,6 +11,23 @@ internal sealed class InstanceRefresher(GroupContext context, InstanceLifecycle 
     /// <summary>The current or last refresh; <see langword="null"/> if none was started.</summary>
     public InstanceRefreshStatus? Status { get; private set; }
 
+    public void Save(GroupDocument document) => document.Refresh = Status is { } s
+        ? new RefreshDocument
+        {
+            State = s.State,
+            LaunchTemplateVersion = s.LaunchTemplateVersion,
+            MinHealthyPercentage = s.MinHealthyPercentage,
+            StartTime = s.StartTime,
+            EndTime = s.EndTime,
+            InstancesToUpdate = s.InstancesToUpdate,
+        }
+        : null;
+
+    /// <summary>Takes the refresh from the group's durable state: one in progress goes on with the version it started with.</summary>
+    public void Restore(GroupDocument document) => Status = document.Refresh is { } r
+        ? new InstanceRefreshStatus(r.State, r.LaunchTemplateVersion, r.MinHealthyPercentage, r.StartTime, r.EndTime, r.InstancesToUpdate)
+        : null;
+
     /// <exception cref="InvalidOperationException">A refresh is already in progress.</exception>
     public void Start(int minHealthyPercentage, DateTimeOffset now)
     {

@@ -18,6 +18,26 @@ internal sealed class ScheduledActionRunner(GroupContext context)
         }
     }
 
+    public void Save(GroupDocument document)
+    {
+        foreach (var (action, next) in _next)
+        {
+            document.ScheduledActions[action.Name] = next;
+        }
+    }
+
+    /// <summary>Takes each action's next run from the group's durable state; an action the state does not know starts afresh.</summary>
+    public void Restore(GroupDocument document, DateTimeOffset now)
+    {
+        _next.Clear();
+        foreach (var action in context.Options.ScheduledActions)
+        {
+            _next[action] = document.ScheduledActions.TryGetValue(action.Name, out var next)
+                ? next
+                : action.NextRun(action.Recurrence is null ? now - TimeSpan.FromTicks(1) : now);
+        }
+    }
+
     public void RunDue(DateTimeOffset now)
     {
         foreach (var action in context.Options.ScheduledActions)

@@ -22,4 +22,19 @@ internal static class Eventually
             await Task.Delay(10);
         }
     }
+
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? within = null)
+    {
+        var limit = within ?? TimeSpan.FromSeconds(10);
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (watch.Elapsed > limit)
+            {
+                Assert.Fail($"Timed out after {limit} waiting for: {what}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
 }

@@ -12,6 +12,7 @@ public sealed partial class InstanceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource<string> _registered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<string> _output = [];
 
     private InstanceProcess(Process process, string name)
@@ -24,11 +25,11 @@ public sealed partial class InstanceProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>The etcd key it registered, e.g. <c>/services/x/127.0.0.1:40111</c>.</summary>
+    /// <summary>The etcd key it registered, <c>{prefix}{name}</c>.</summary>
     public string Key { get; private set; } = "";
 
     /// <summary>Its address, e.g. <c>http://127.0.0.1:40111</c>.</summary>
-    public string Address => "http://" + Key[(Key.LastIndexOf('/') + 1)..];
+    public string Address { get; private set; } = "";
 
     public bool HasExited => _process.HasExited;
 
@@ -67,6 +68,7 @@ public sealed partial class InstanceProcess : IAsyncDisposable
         try
         {
             instance.Key = await instance._registered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            instance.Address = (await instance._listening.Task.WaitAsync(TimeSpan.FromSeconds(5))).TrimEnd('/');
         }
         catch (TimeoutException)
         {
@@ -130,6 +132,10 @@ public sealed partial class InstanceProcess : IAsyncDisposable
         if (RegisteredLine().Match(line) is { Success: true } match)
         {
             _registered.TrySetResult(match.Groups[1].Value);
+        }
+        else if (line.StartsWith("ADDRESS ", StringComparison.Ordinal))
+        {
+            _listening.TrySetResult(line["ADDRESS ".Length..]);
         }
     }
 

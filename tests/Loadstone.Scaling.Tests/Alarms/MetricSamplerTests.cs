@@ -43,4 +43,22 @@ public sealed class MetricSamplerTests
         Assert.NotNull(second.Latency);
         leases.Where(l => l.Endpoint == warming.Endpoint).ToList().ForEach(l => l.Complete(RequestOutcome.Success));
     }
+
+    [Fact]
+    public void Sample_FleetFiguresMissAnInstance_ItCountsAsIdle_TheLoadIsSpreadOverTheWholeCapacity()
+    {
+        var fleet = new FleetLoadAggregator(TestClock.Create());
+        var parts = new GroupParts(metrics: fleet);
+        var a = parts.AddInService();
+        var b = parts.AddInService();
+        parts.AddInService(); // in service, but no client has reported it yet
+        fleet.Report("c1", new BalancerReport(new Dictionary<string, EndpointLoad> { [a.Endpoint!.Id] = new(6, 60, 10), [b.Endpoint!.Id] = new(3, 30, 20) }));
+        fleet.Report("c2", new BalancerReport(new Dictionary<string, EndpointLoad> { [a.Endpoint!.Id] = new(3, null, 10) }));
+
+        var sample = new MetricSampler(parts.Context).Sample(parts.Now);
+
+        Assert.Equal(12 / 3.0, sample.InFlight); // the fleet's 12 in flight over 3 instances, not over the 2 reported
+        Assert.Equal(90 / 3.0, sample.RequestRate);
+        Assert.Equal(15, sample.Latency); // the reported instances' latencies: (10 + 20) / 2
+    }
 }

@@ -28,7 +28,7 @@ public sealed class ScalingGroupHealthTests
     public void Reconcile_BalancerHealthDelegateSaysUnhealthy_Replaced()
     {
         var bad = new HashSet<string>();
-        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; o.LoadBalancerHealth = i => bad.Contains(i.Id) ? false : null; });
+        using var kit = new ScalingTestKit(o => { o.MinSize = 2; o.MaxSize = 2; }, loadBalancerHealth: i => bad.Contains(i.Id) ? false : null);
         bad.Add("web-2");
         kit.Seconds(1);
         Assert.Equal(["web-1", "web-3"], kit.InService.Select(i => i.Id));

@@ -13,9 +13,8 @@ public sealed class ScalingGroupRegistrationTests
     public async Task AddScalingGroup_HostStarted_PoolRoutesToTheInstancesTheGroupLaunched()
     {
         var launcher = new InMemoryInstanceLauncher();
-        using var host = BuildHost(TestClock.Create(), o =>
+        using var host = BuildHost(TestClock.Create(), launcher, o =>
         {
-            o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 3;
             o.Group.MaxSize = 6;
         });
@@ -45,9 +44,8 @@ public sealed class ScalingGroupRegistrationTests
     {
         var time = TestClock.Create();
         var launcher = new InMemoryInstanceLauncher();
-        using var host = BuildHost(time, o =>
+        using var host = BuildHost(time, launcher, o =>
         {
-            o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 2;
             o.Group.MaxSize = 6;
             o.Group.Policies.Add(new TargetTrackingScalingPolicy { Name = "in-flight", Metric = ScalingMetric.AverageInFlightRequests, TargetValue = 5 });
@@ -71,9 +69,8 @@ public sealed class ScalingGroupRegistrationTests
     public async Task AddScalingGroup_ProcessInstances_HttpClientRequestsReachThemUntilTheHostStops()
     {
         using var launcher = new ProcessInstanceLauncher(ProcessInstanceLauncherTests.BackendOptions());
-        using var host = BuildHost(null, o =>
+        using var host = BuildHost(null, launcher, o =>
         {
-            o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 2;
             o.Group.MaxSize = 4;
             o.WaitForCapacityTimeout = TimeSpan.FromSeconds(30);
@@ -107,9 +104,8 @@ public sealed class ScalingGroupRegistrationTests
     public async Task AddScalingGroup_HostStopped_StopsEveryInstance()
     {
         var launcher = new InMemoryInstanceLauncher();
-        using var host = BuildHost(TestClock.Create(), o =>
+        using var host = BuildHost(TestClock.Create(), launcher, o =>
         {
-            o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 3;
             o.Group.MaxSize = 3;
         });
@@ -126,9 +122,8 @@ public sealed class ScalingGroupRegistrationTests
     public async Task AddScalingGroup_CalledTwice_RegistersOneGroupWithBothConfigurations()
     {
         var launcher = new InMemoryInstanceLauncher();
-        using var host = BuildHost(TestClock.Create(), o =>
+        using var host = BuildHost(TestClock.Create(), launcher, o =>
         {
-            o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 2;
             o.Group.MaxSize = 5;
         }, services => services.AddScalingGroup("catalog", o => o.Group.MinSize = 3));
@@ -146,7 +141,7 @@ public sealed class ScalingGroupRegistrationTests
     public void AddScalingGroup_CalledTwice_SecondCallAddsConfigurationOnly()
     {
         var services = new ServiceCollection();
-        services.AddScalingGroup("catalog", o => o.LauncherFactory = _ => new InMemoryInstanceLauncher());
+        services.AddScalingGroup("catalog", o => o.Group.MinSize = 1).UseLauncher(_ => new InMemoryInstanceLauncher());
         var first = services.ToList();
 
         services.AddLoadBalancedService("catalog").AddScalingGroup(o => o.Group.MinSize = 3);
@@ -167,7 +162,7 @@ public sealed class ScalingGroupRegistrationTests
     [Fact]
     public async Task AddScalingGroup_InvalidRegistration_StartFailsNamingEverySetting()
     {
-        using var host = BuildHost(TestClock.Create(), o =>
+        using var host = BuildHost(TestClock.Create(), null, o =>
         {
             o.Group.MinSize = 4;
             o.Group.MaxSize = 2;
@@ -177,7 +172,7 @@ public sealed class ScalingGroupRegistrationTests
         var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
 
         var failures = Failures(error);
-        Assert.Contains("Scaling group 'catalog': LauncherFactory is required (it creates the group's IInstanceLauncher).", failures);
+        Assert.Contains("Scaling group 'catalog' has no launcher; give it one with UseLauncher on the builder AddScalingGroup returns (AddScalingGroup(...).UseLauncher(sp => ...)).", failures);
         Assert.Contains("Scaling group 'catalog': MinSize (4) must not exceed MaxSize (2).", failures);
         Assert.Contains("Scaling group 'catalog': WaitForCapacityTimeout (02:00:00) must be between 00:00:00 and 01:00:00.", failures);
     }
@@ -188,9 +183,8 @@ public sealed class ScalingGroupRegistrationTests
         var time = TestClock.Create();
         var launcher = new InMemoryInstanceLauncher();
         launcher.FailNextLaunches(1_000);
-        using var host = BuildHost(time, o =>
+        using var host = BuildHost(time, launcher, o =>
         {
-            o.LauncherFactory = _ => launcher;
             o.Group.MinSize = 2;
             o.Group.MaxSize = 2;
             o.WaitForCapacityTimeout = TimeSpan.FromSeconds(30);
@@ -209,7 +203,7 @@ public sealed class ScalingGroupRegistrationTests
         Assert.Equal(0, launcher.LaunchCount);
     }
 
-    private static IHost BuildHost(TimeProvider? time, Action<ScalingGroupRegistrationOptions> configure, Action<IServiceCollection>? more = null)
+    private static IHost BuildHost(TimeProvider? time, IInstanceLauncher? launcher, Action<ScalingGroupRegistrationOptions> configure, Action<IServiceCollection>? more = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -223,7 +217,12 @@ public sealed class ScalingGroupRegistrationTests
             o.Strategy = LoadBalancingStrategies.RoundRobin;
             o.Retries.Enabled = false;
         });
-        builder.Services.AddScalingGroup("catalog", configure);
+        var group = builder.Services.AddScalingGroup("catalog", configure);
+        if (launcher is not null)
+        {
+            group.UseLauncher(_ => launcher);
+        }
+
         more?.Invoke(builder.Services);
         return builder.Build();
     }

@@ -7,14 +7,15 @@ namespace Loadstone.Scaling.Tests;
 /// <summary>The shared state of a group without the group: for unit tests of the parts it is made of.</summary>
 internal sealed class GroupParts
 {
-    public GroupParts(Action<ScalingGroupOptions>? configure = null, ILogger? logger = null)
+    public GroupParts(Action<ScalingGroupOptions>? configure = null, ILogger? logger = null, IScalingMetricsSource? metrics = null)
     {
-        Options = new ScalingGroupOptions { TimeProvider = Time, Random = new Random(7) };
+        Options = new ScalingGroupOptions();
         configure?.Invoke(Options);
         Runner = new ChangeRunner("unit", Time, logger ?? NullLogger.Instance);
         var activities = new ActivityLog("unit", Options.MaxActivityHistory, Runner, NullLogger.Instance, ScalingMetrics.For(null),
             a => Started.Add(a), a => Ended.Add(a));
-        Context = new GroupContext("unit", Options, Launcher, NullLogger.Instance, Runner, activities, CancellationToken.None);
+        Context = new GroupContext("unit", Options, Launcher, new ScalingGroupDependencies { TimeProvider = Time, Random = new Random(7), MetricsSource = metrics },
+            NullLogger.Instance, Runner, activities, CancellationToken.None);
     }
 
     public FakeTimeProvider Time { get; } = TestClock.Create();

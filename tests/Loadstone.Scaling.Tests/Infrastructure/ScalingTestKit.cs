@@ -5,11 +5,16 @@ namespace Loadstone.Scaling.Tests;
 /// <summary>A group on the test clock with an in-memory launcher, and helpers to read it.</summary>
 internal sealed class ScalingTestKit : IDisposable
 {
-    public ScalingTestKit(Action<ScalingGroupOptions> configure, bool start = true)
+    public ScalingTestKit(Action<ScalingGroupOptions> configure, bool start = true, Func<ScalingInstance, bool?>? loadBalancerHealth = null)
     {
-        Options = new ScalingGroupOptions { TimeProvider = Time, Random = new Random(7) };
+        Options = new ScalingGroupOptions();
         configure(Options);
-        Group = new ScalingGroup("web", Options, Launcher);
+        Group = new ScalingGroup("web", Options, Launcher, new ScalingGroupDependencies
+        {
+            TimeProvider = Time,
+            Random = new Random(7),
+            LoadBalancerHealth = loadBalancerHealth,
+        });
         Group.ActivityStarted += (_, e) => Started.Add(e.Activity);
         Group.ActivityEnded += (_, e) => Ended.Add(e.Activity);
         if (start)

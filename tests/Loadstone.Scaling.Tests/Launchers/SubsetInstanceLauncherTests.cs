@@ -11,11 +11,11 @@ public sealed class SubsetInstanceLauncherTests
     {
         var time = new ManualTimeProvider();
         var launcher = new SubsetInstanceLauncher(fleet, client, clients);
-        var options = new ScalingGroupOptions { MinSize = size, MaxSize = 12, TimeProvider = time, DeregistrationDelay = TimeSpan.Zero, Random = new Random(3) };
+        var options = new ScalingGroupOptions { MinSize = size, MaxSize = 12, DeregistrationDelay = TimeSpan.Zero };
         options.AvailabilityZones.Add("a");
         options.AvailabilityZones.Add("b");
         options.AvailabilityZones.Add("c");
-        var group = new ScalingGroup("subset", options, launcher);
+        var group = new ScalingGroup("subset", options, launcher, new ScalingGroupDependencies { TimeProvider = time, Random = new Random(3) });
         group.Start();
         return (group, launcher, time);
     }

@@ -92,7 +92,8 @@ public sealed class InstanceRefreshTests
         listener.Start();
 
         var launcher = new InMemoryInstanceLauncher();
-        using var group = new ScalingGroup("metrics-web", new ScalingGroupOptions { MinSize = 2, MaxSize = 2, TimeProvider = TestClock.Create() }, launcher);
+        using var group = new ScalingGroup("metrics-web", new ScalingGroupOptions { MinSize = 2, MaxSize = 2 }, launcher,
+            new ScalingGroupDependencies { TimeProvider = TestClock.Create() });
         group.Start();
 
         Assert.Equal(2, counted.Count(c => c is (1, "Launch", "Successful")));

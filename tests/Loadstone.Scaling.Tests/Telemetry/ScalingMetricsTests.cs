@@ -14,10 +14,9 @@ public sealed class ScalingMetricsTests
         services.AddSingleton<TimeProvider>(TestClock.Create());
         services.AddScalingGroup("catalog", o =>
         {
-            o.LauncherFactory = _ => new InMemoryInstanceLauncher();
             o.Group.MinSize = size;
             o.Group.MaxSize = 10;
-        });
+        }).UseLauncher(_ => new InMemoryInstanceLauncher());
         return services.BuildServiceProvider();
     }
 

@@ -12,7 +12,7 @@ public sealed class ZoneBalanceTests
             o.AvailabilityZones.Add("c");
         });
         var hooks = new LifecycleActions(parts.Context, (_, _) => { });
-        var lifecycle = new InstanceLifecycle(parts.Context, hooks, new EndpointPublisher("unit", parts.Runner, () => { }), new MetricSampler(parts.Context));
+        var lifecycle = new InstanceLifecycle(parts.Context, hooks, new EndpointPublisher("unit", parts.Runner, () => { }));
         return (parts, new ZoneBalance(parts.Context, lifecycle));
     }
 

@@ -3,11 +3,12 @@ using Etcdserverpb;
 using Grpc.Core;
 using Grpc.Net.Client;
 
-namespace Loadstone.Discovery.Etcd;
+namespace Loadstone.Etcd;
 
 /// <summary>
 /// A gRPC channel to one member of an etcd cluster, with the v3 API's generated clients (from dotnet-etcd). After a
-/// failure the owner calls <see cref="Rotate"/> to try the next member. Used by one loop at a time.
+/// failure the owner calls <see cref="Rotate"/> to try the next member. Used by one loop at a time. Shared source file
+/// of the etcd packages (compiled into each).
 /// </summary>
 internal sealed class EtcdConnection : IDisposable
 {
