@@ -142,7 +142,9 @@ public sealed class SlowStartTests
         WaitFor(() => pool.Endpoints.Count == 2, "the second registered");
         Assert.Equal(EndpointHealth.Initial, Status(pool, 1).Health);
         time.Advance(TimeSpan.Zero);
-        WaitFor(() => pool.Endpoints[1].Health == EndpointHealth.Healthy, "the second healthy");
+        // The health flag turns before the snapshot that starts the ramp is published (both under the pool's lock, in
+        // that order); the status view reads both without it, so wait for the published ramp too.
+        WaitFor(() => pool.Endpoints[1].Health == EndpointHealth.Healthy && Factor(pool, 1) < 1.0, "the second healthy and ramping");
 
         Assert.Equal(0.1, Factor(pool, 1), 6);
         Assert.Equal(1.0, Factor(pool, 0));
@@ -168,7 +170,7 @@ public sealed class SlowStartTests
         // Both answers, or the next advance would time the other endpoint's probe out.
         WaitFor(() => pool.Endpoints[1].ProbeSuccesses == 1 && pool.Endpoints[0].ProbeSuccesses == 2, "the first pass");
         time.Advance(TimeSpan.FromSeconds(10));
-        WaitFor(() => Status(pool, 1).Health == EndpointHealth.Healthy, "healthy after two passes");
+        WaitFor(() => Status(pool, 1).Health == EndpointHealth.Healthy && Factor(pool, 1) < 1.0, "healthy after two passes, and ramping");
 
         Assert.Equal(0.1, Factor(pool, 1), 6); // a cold instance ramps, though it was registered with the others
         Assert.Equal(1.0, Factor(pool, 0));
