@@ -31,9 +31,12 @@ public sealed class EndpointState
     private int _consecutiveGatewayErrors;
     private int _consecutiveLocalFailures;
     private int _consecutiveUnreachable;
-    private int _windowRequests;
-    private int _windowFailures;
     private bool _ejectionPending;
+
+    // Where the failure-rate window last ended, in the lifetime counters: the control plane's alone. The window is the
+    // difference, so the request path counts each completion once (no separate window counters to bump).
+    private long _windowStartRequests;
+    private long _windowStartFailures;
 
     // The share of recent attempts that failed, an average over completions that forgets with time (housekeeping).
     private double _recentFailures;
@@ -224,7 +227,6 @@ public sealed class EndpointState
         }
 
         Interlocked.Increment(ref _totalRequests);
-        Interlocked.Increment(ref _windowRequests);
         if (outcome == RequestOutcome.Success)
         {
             ObserveLatency(rtt, endTimestamp);
@@ -248,7 +250,6 @@ public sealed class EndpointState
         ObserveLatency(Math.Max(rtt, (long)(FailureLatencyPenalty.TotalSeconds * _timeProvider.TimestampFrequency)), endTimestamp);
         Volatile.Write(ref _recentFailures, (_recentFailures * (1 - RecentFailureWeight)) + RecentFailureWeight);
         Interlocked.Increment(ref _failedRequests);
-        Interlocked.Increment(ref _windowFailures);
         _observer?.OnFailure(this, outcome);
     }
 
@@ -262,9 +263,17 @@ public sealed class EndpointState
         }
     }
 
-    /// <summary>Reads and resets the failure-rate window: (requests, failures) since the last call.</summary>
-    internal (int Requests, int Failures) TakeWindow() =>
-        (Interlocked.Exchange(ref _windowRequests, 0), Interlocked.Exchange(ref _windowFailures, 0));
+    /// <summary>Control plane: the failure-rate window, (requests, failures) completed since the last call, and a new one.</summary>
+    internal (int Requests, int Failures) TakeWindow()
+    {
+        // Failures first: a completion counts its request before its failure, so every failure read here has its request
+        // in the total read after it, and a window never holds more failures than requests.
+        var failures = Volatile.Read(ref _failedRequests);
+        var requests = Volatile.Read(ref _totalRequests);
+        var window = ((int)Math.Min(requests - _windowStartRequests, int.MaxValue), (int)Math.Min(failures - _windowStartFailures, int.MaxValue));
+        (_windowStartRequests, _windowStartFailures) = (requests, failures);
+        return window;
+    }
 
     /// <summary>A fresh start after an ejection: no streak, no recent failures.</summary>
     internal void ResetConsecutiveFailures()

@@ -124,9 +124,11 @@ public sealed partial class LoadBalancingHandler : DelegatingHandler
                 entry.Record(lease.State);
                 if (attempt == 1)
                 {
-                    retry?.Budget.OnRequest(lease.StartTimestamp);
-                    requeue?.Budget.OnRequest(lease.StartTimestamp);
-                    hedging?.Budget.OnRequest(lease.StartTimestamp);
+                    // The budgets count in seconds of the pool's clock: the lease's reading, divided once for all of them.
+                    var second = lease.StartTimestamp / pool.TimeProvider.TimestampFrequency;
+                    retry?.Budget.OnRequestInSecond(second);
+                    requeue?.Budget.OnRequestInSecond(second);
+                    hedging?.Budget.OnRequestInSecond(second);
                 }
 
                 HttpResponseMessage? response = null;

@@ -11,8 +11,11 @@ internal sealed class RetryBudget(int percent, int minPerSecond, TimeProvider ti
 
     public void OnRequest() => Current().AddRequest();
 
-    /// <summary>Counts a request at a timestamp of the budget's clock already read (saves reading it again).</summary>
-    public void OnRequest(long timestamp) => Current(timestamp / timeProvider.TimestampFrequency).AddRequest();
+    /// <summary>
+    /// Counts a request in <paramref name="second"/> (a timestamp of the budget's clock already read, divided by its
+    /// frequency): one clock read and one division serve every budget a request counts in.
+    /// </summary>
+    public void OnRequestInSecond(long second) => Current(second).AddRequest();
 
     /// <summary>Takes one retry from the budget; false when it is spent.</summary>
     public bool TryWithdraw()
