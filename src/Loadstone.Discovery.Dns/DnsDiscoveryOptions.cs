@@ -101,7 +101,6 @@ public sealed class DnsDiscoveryOptions
     /// </summary>
     public bool AllowsEmpty { get; set; }
 
-
     /// <summary>A copy, so that a running source is not changed by later edits of the options it was created with.</summary>
     internal DnsDiscoveryOptions Clone()
     {
@@ -128,17 +127,4 @@ public sealed class DnsDiscoveryOptions
 
         return copy;
     }
-}
-
-/// <summary>Which address records a DNS source asks for.</summary>
-public enum DnsAddressFamily
-{
-    /// <summary>A and AAAA records: IPv4 and IPv6 addresses.</summary>
-    Any,
-
-    /// <summary>A records only: IPv4 addresses.</summary>
-    IPv4,
-
-    /// <summary>AAAA records only: IPv6 addresses.</summary>
-    IPv6,
 }

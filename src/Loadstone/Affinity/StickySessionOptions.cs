@@ -1,49 +1,5 @@
 namespace Loadstone;
 
-/// <summary>Where a request's sticky key comes from.</summary>
-public enum StickyKeySource
-{
-    /// <summary>Sticky sessions are off: every request is balanced by the strategy. The default.</summary>
-    None,
-
-    /// <summary>The first value of the request header named <see cref="StickySessionOptions.KeyName"/>.</summary>
-    Header,
-
-    /// <summary>
-    /// The cookie named <see cref="StickySessionOptions.KeyName"/> in the request's <c>Cookie</c> header, as the
-    /// caller set it (cookies a <c>CookieContainer</c> adds further down the handler chain are not seen).
-    /// </summary>
-    Cookie,
-
-    /// <summary>The first query parameter named <see cref="StickySessionOptions.KeyName"/> (exact name; the value as written, still escaped).</summary>
-    QueryParameter,
-
-    /// <summary>
-    /// A per-request value: <c>request.Options.Set(new HttpRequestOptionsKey&lt;string&gt;(KeyName), key)</c>.
-    /// For keys that are not on the wire, such as a user or tenant id known to the caller.
-    /// </summary>
-    RequestOption,
-
-    /// <summary>The result of a function set in code with <see cref="StickySessionOptions.KeyFrom"/>.</summary>
-    Selector,
-}
-
-/// <summary>What happens when the endpoint a key is bound to is unhealthy or has left the pool.</summary>
-public enum StickyFailurePolicy
-{
-    /// <summary>
-    /// The default: the key is bound to a newly chosen endpoint and stays there, even after the old one recovers
-    /// (like an ALB rebinding its stickiness cookie).
-    /// </summary>
-    Redistribute,
-
-    /// <summary>
-    /// The request fails with <see cref="StickyEndpointUnavailableException"/> and the binding is forgotten, so the
-    /// next request with that key (a retry, or a new session) is bound afresh. For state that cannot move.
-    /// </summary>
-    Fail,
-}
-
 /// <summary>
 /// Sticky sessions: requests that carry the same key go to the same endpoint. Keys map to endpoints by consistent
 /// hashing (Maglev with bounded loads), and each key is bound to its endpoint for <see cref="Duration"/> after its last

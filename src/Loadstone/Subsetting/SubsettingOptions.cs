@@ -1,39 +1,5 @@
 namespace Loadstone;
 
-/// <summary>How a client chooses the subset of a service's endpoints it talks to.</summary>
-public enum SubsettingMode
-{
-    /// <summary>The default: no subsetting; the client balances over every endpoint of the service.</summary>
-    Off,
-
-    /// <summary>
-    /// Deterministic subsetting (Google SRE, ch. 20): each client talks to <see cref="SubsettingOptions.SubsetSize"/>
-    /// endpoints, chosen from its peer coordinate so that every endpoint has the same number of clients, within one.
-    /// </summary>
-    Deterministic,
-
-    /// <summary>
-    /// Finagle's deterministic aperture: the subset is the smallest that gives every endpoint at least one client and
-    /// this client at least <see cref="SubsettingOptions.MinAperture"/> endpoints; every endpoint again has the same
-    /// number of clients, within one.
-    /// </summary>
-    Aperture,
-}
-
-/// <summary>How a subset is spread over availability zones.</summary>
-public enum SubsetZoneMode
-{
-    /// <summary>The default: each subset holds every zone in proportion to its share of the endpoints, within one endpoint.</summary>
-    Proportional,
-
-    /// <summary>
-    /// The subset is taken from the endpoints in the pool's local zone (<c>Zones:LocalZone</c>) only, like an NLB's
-    /// <c>availability_zone_affinity</c>. The peer coordinate then numbers the clients of that zone. When the zone has no
-    /// endpoint, the subset is taken from all zones.
-    /// </summary>
-    LocalZone,
-}
-
 /// <summary>
 /// Subsetting: with many clients and many endpoints, each client keeps connections to a small subset of the service
 /// instead of all of it, and the subsets are chosen together so that every endpoint gets the same number of clients
