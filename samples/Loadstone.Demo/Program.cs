@@ -194,12 +194,13 @@ try
         var status = provider.GetRequiredService<ServicePoolRegistry>().GetPool(Service).GetStatus();
         Console.WriteLine();
         Console.WriteLine("  pool.GetStatus():");
-        Console.WriteLine("    endpoint  state        reason                            attempts  failed  ejections");
+        Console.WriteLine("    endpoint  state        reason                  attempts  failed  ejections  routable  note");
         foreach (var e in status.Endpoints)
         {
             var name = backends.FirstOrDefault(b => b.Address.Port == e.Endpoint.Address.Port)?.Name ?? "?";
-            Console.WriteLine(string.Format(inv, "    {0,-8}  {1,-11}  {2,-32}  {3,8}  {4,6}  {5,9}",
-                name, e.Health, e.Reason, e.TotalRequests, e.FailedRequests, e.Ejections));
+            Console.WriteLine(string.Format(inv, "    {0,-8}  {1,-11}  {2,-22}  {3,8}  {4,6}  {5,9}  {6,-8}  {7}",
+                name, e.Health, e.Reason, e.TotalRequests, e.FailedRequests, e.Ejections, e.IsRoutable ? "yes" : "no",
+                e.Note == EndpointRoutingNote.None ? "" : e.Note).TrimEnd());
         }
     }
 
