@@ -46,7 +46,17 @@ public sealed class CandidateSet
     public bool HasUniformWeights { get; }
 
     /// <summary>Whatever the strategy returned from <see cref="ILoadBalancingStrategy.Prepare"/> for this set.</summary>
-    public object? StrategyState { get; internal set; }
+    public object? StrategyState { get; private set; }
+
+    /// <summary>The strategy whose <see cref="ILoadBalancingStrategy.Prepare"/> made <see cref="StrategyState"/>.</summary>
+    internal ILoadBalancingStrategy? PreparedBy { get; private set; }
+
+    /// <summary>Control plane: prepares <paramref name="strategy"/>'s state for this set, once, before the set is published.</summary>
+    internal void Prepare(ILoadBalancingStrategy strategy)
+    {
+        StrategyState = strategy.Prepare(this);
+        PreparedBy = strategy;
+    }
 
     internal ReadOnlySpan<EndpointState> Endpoints => _endpoints;
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Loadstone;
 
 /// <summary>
@@ -28,6 +30,12 @@ public abstract class LoadBalancingStrategy<TPrepared> : ILoadBalancingStrategy
 
     object? ILoadBalancingStrategy.Prepare(CandidateSet candidates) => Prepare(candidates);
 
-    int ILoadBalancingStrategy.Pick(CandidateSet candidates, HttpRequestMessage? request) =>
-        Pick(candidates, (TPrepared?)candidates.StrategyState, request);
+    int ILoadBalancingStrategy.Pick(CandidateSet candidates, HttpRequestMessage? request)
+    {
+        var state = candidates.StrategyState;
+        // A set this very strategy prepared holds a TPrepared or null, so the checked cast, which in shared generic code
+        // looks the type up on every pick, is needed only for a set prepared by something else (a composite strategy
+        // handing its own set to another); that cast fails loudly instead of misreading the state.
+        return Pick(candidates, ReferenceEquals(candidates.PreparedBy, this) ? Unsafe.As<TPrepared>(state) : (TPrepared?)state, request);
+    }
 }

@@ -32,7 +32,7 @@ internal sealed class PickPipeline
             return new PickPipeline(stages, candidates, null, null);
         }
 
-        candidates.StrategyState = stages.Strategy.Prepare(candidates);
+        candidates.Prepare(stages.Strategy);
         StickyCandidates? sticky = null;
         if (stages.Sticky is { } router)
         {

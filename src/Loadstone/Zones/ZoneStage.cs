@@ -51,7 +51,7 @@ internal sealed class ZoneStage
             var set = new CandidateSet(zoneEndpoints, zoneWeights);
             if (set.Count > 0)
             {
-                set.StrategyState = strategy.Prepare(set);
+                set.Prepare(strategy);
             }
 
             sets[z] = set;
