@@ -45,7 +45,11 @@ internal sealed class PowerOfTwoChoicesStrategy(Random random) : LoadBalancingSt
     /// attempts is worth little however idle it looks (Linkerd's failure-aware balancing).
     /// </summary>
     internal static double Load(int active, double weight, double recentFailureRate) =>
-        (active + 1) / (weight * (1 - Math.Min(recentFailureRate, EndpointState.MaxRecentFailureRate)));
+        (active + 1) / Capacity(weight, recentFailureRate);
+
+    /// <summary>The share of <paramref name="weight"/> that answers: the divisor of <see cref="Load"/>, always positive.</summary>
+    internal static double Capacity(double weight, double recentFailureRate) =>
+        weight * (1 - Math.Min(recentFailureRate, EndpointState.MaxRecentFailureRate));
 
     internal static (int First, int Second) TwoDistinct(Random random, int count)
     {
