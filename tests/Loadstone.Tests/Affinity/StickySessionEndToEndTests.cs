@@ -3,6 +3,7 @@ using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Affinity;
 
@@ -66,7 +67,7 @@ public sealed class StickySessionEndToEndTests
         const string Service = "sticky-reload-e2e";
         await using var backends = await BackendSet.StartAsync(4);
         var source = new ReloadableConfigurationSource(StickyConfiguration(Service, backends, 0, 1, 2, 3));
-        var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         using var metrics = new MetricCollector(Service);
         await using var provider = EndToEndKit.Build(source, logs, services =>
             services.AddSeededLoadBalancedHttpClient(Service, seed: 11));
@@ -219,14 +220,14 @@ internal static class EndToEndKit
 {
     /// <summary>A container with a (reloadable) in-memory configuration, logs captured at every level, and the given registrations.</summary>
     public static ServiceProvider Build(IDictionary<string, string?> data, Action<IServiceCollection> register) =>
-        Build(new ReloadableConfigurationSource(data), new CapturingLoggerProvider(), register);
+        Build(new ReloadableConfigurationSource(data), new FakeLogCollector(), register);
 
-    public static ServiceProvider Build(ReloadableConfigurationSource source, CapturingLoggerProvider logs, Action<IServiceCollection> register)
+    public static ServiceProvider Build(ReloadableConfigurationSource source, FakeLogCollector logs, Action<IServiceCollection> register)
     {
         var configuration = new ConfigurationBuilder().Add(source).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddLogging(b => b.AddRecording(logs).SetMinimumLevel(LogLevel.Trace));
         register(services);
         return services.BuildServiceProvider();
     }

@@ -4,6 +4,7 @@ using Loadstone.Tests.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Connections.ConnectionKit;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -99,8 +100,8 @@ public sealed class ConnectionTelemetryTests
     [Fact]
     public async Task Logs_AttemptFailedThenConnectFailed_WithStableEventIds()
     {
-        var logs = new CapturingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        var logs = new FakeLogCollector();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddRecording(logs).SetMinimumLevel(LogLevel.Trace));
         var first = RefusingEndpoint();
         var second = RefusingEndpoint();
         using var pool = Pool("cache", LoadBalancingStrategies.FirstAvailable, [first, second]);
@@ -109,8 +110,8 @@ public sealed class ConnectionTelemetryTests
         var ex = await Assert.ThrowsAsync<ServiceConnectionException>(() => balancer.ConnectAsync().AsTask());
 
         var entries = logs.Entries.Where(e => e.Category == "Loadstone.Connections").ToList();
-        Assert.Equal([300, 301], entries.Select(e => e.EventId.Id));
-        Assert.Equal(["ConnectAttemptFailed", "ConnectFailed"], entries.Select(e => e.EventId.Name));
+        Assert.Equal([300, 301], entries.Select(e => e.Id.Id));
+        Assert.Equal(["ConnectAttemptFailed", "ConnectFailed"], entries.Select(e => e.Id.Name));
         Assert.Equal($"Service 'cache': connect attempt 1 of 2 to {new LoadBalancedEndpoint(first).Id} failed: connection refused. Trying another endpoint.", entries[0].Message);
         Assert.Equal([LogLevel.Debug, LogLevel.Warning], entries.Select(e => e.Level));
         Assert.Equal($"Service 'cache': no connection after 2 attempts. {ex.Message}", entries[1].Message);
@@ -119,8 +120,8 @@ public sealed class ConnectionTelemetryTests
     [Fact]
     public async Task Logs_ConnectionFailedWhileOpen_LoggedWhenClosed()
     {
-        var logs = new CapturingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        var logs = new FakeLogCollector();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddRecording(logs).SetMinimumLevel(LogLevel.Debug));
         await using var server = TcpTestServer.Echo();
         using var pool = Pool("echo", LoadBalancingStrategies.FirstAvailable, [server.Endpoint]);
         using var balancer = new ConnectionBalancer(pool, loggerFactory: loggerFactory);
@@ -129,7 +130,7 @@ public sealed class ConnectionTelemetryTests
         connection.ReportFailure();
         await connection.DisposeAsync();
 
-        var entry = Assert.Single(logs.Entries, e => e.EventId.Id == 303);
+        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 303);
         Assert.Equal(LogLevel.Debug, entry.Level);
         Assert.StartsWith($"Service 'echo': a connection to {new LoadBalancedEndpoint(server.Endpoint).Id} failed after ", entry.Message, StringComparison.Ordinal);
     }

@@ -1,6 +1,7 @@
 using Loadstone.Tests.Http;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Connections.ConnectionKit;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -64,8 +65,8 @@ public sealed class DrainingConnectionTests : IAsyncLifetime
     [Fact]
     public async Task EndpointRemoved_CloseOnDeregistration_ClosedWhenTheDelayEndsNotBefore()
     {
-        var logs = new CapturingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var logs = new FakeLogCollector();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddRecording(logs));
         using var balancer = new ConnectionBalancer(_pool, new ConnectionBalancerOptions { CloseConnectionsOnDeregistration = true }, loggerFactory);
         var toA = await balancer.ConnectAsync();
         RemoveA();
@@ -86,7 +87,7 @@ public sealed class DrainingConnectionTests : IAsyncLifetime
         Assert.Equal("b", await EchoAsync(toB, "b"));
         Assert.Equal(1, balancer.OpenConnections);
         Assert.Equal(0, toA.State.FailedRequests); // closing it was the balancer's doing, not a failure of A
-        var log = Assert.Single(logs.Entries, e => e.EventId.Id == 302);
+        var log = Assert.Single(logs.Entries, e => e.Id.Id == 302);
         Assert.Equal($"Service 'echo' closed a connection to {new LoadBalancedEndpoint(_a.Endpoint).Id}: the endpoint left the pool and its deregistration delay ended.", log.Message);
         await toB.DisposeAsync();
     }

@@ -196,7 +196,7 @@ public sealed class StateChangeTelemetryTests
             Assert.All(await host.GetAsync(SecretPath, 30), c => Assert.Equal(200, c));
 
             // The logger does see per-request entries: HttpClientFactory's own, at Information.
-            Assert.True(host.Logs.Entries.Count(e => e.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal)
+            Assert.True(host.Logs.Entries.Count(e => e.Category?.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal) == true
                 && e.Level == LogLevel.Information) >= 30);
             Assert.DoesNotContain(host.Logs.Library, e => e.Level > LogLevel.Debug);
         }

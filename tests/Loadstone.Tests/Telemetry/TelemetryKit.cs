@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Telemetry;
 
@@ -102,45 +103,12 @@ internal sealed class ActivityCollector : IDisposable
     public void Dispose() => _listener.Dispose();
 }
 
-/// <summary>One log entry kept by <see cref="RecordingLoggerProvider"/>.</summary>
-internal sealed record LogEntry(string Category, LogLevel Level, EventId Id, string Message, string? Service);
-
-/// <summary>An <see cref="ILoggerProvider"/> that keeps every entry of every category, at every level.</summary>
-internal sealed class RecordingLoggerProvider : ILoggerProvider
-{
-    public ConcurrentQueue<LogEntry> Entries { get; } = new();
-
-    /// <summary>The library's own entries (categories <c>Loadstone.*</c>).</summary>
-    public IReadOnlyList<LogEntry> Library => Entries.Where(e => e.Category.StartsWith("Loadstone.", StringComparison.Ordinal)).ToArray();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(RecordingLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var service = state is IReadOnlyList<KeyValuePair<string, object?>> pairs
-                ? pairs.FirstOrDefault(p => p.Key == "Service").Value?.ToString()
-                : null;
-            owner.Entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception), service));
-        }
-    }
-}
-
 /// <summary>A container with one load-balanced client over real backends, a recording logger and the pool health check.</summary>
 internal sealed class TelemetryHost : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    private TelemetryHost(ServiceProvider services, string service, RecordingLoggerProvider logs)
+    private TelemetryHost(ServiceProvider services, string service, FakeLogCollector logs)
     {
         _services = services;
         Service = service;
@@ -152,7 +120,8 @@ internal sealed class TelemetryHost : IDisposable
 
     public HttpClient Client { get; }
 
-    public RecordingLoggerProvider Logs { get; }
+    /// <summary>Every log entry of the container, at every level.</summary>
+    public FakeLogCollector Logs { get; }
 
     public IServiceProvider Services => _services;
 
@@ -167,9 +136,9 @@ internal sealed class TelemetryHost : IDisposable
     public static TelemetryHost Create(string service, Action<LoadBalancingOptions> configure, int degradedBelowPercent = 50,
         TimeProvider? time = null, Action<ILoadBalancedServiceBuilder>? build = null)
     {
-        var logs = new RecordingLoggerProvider();
+        var logs = new FakeLogCollector();
         var services = new ServiceCollection();
-        services.AddLogging(b => b.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddLogging(b => b.ClearProviders().AddRecording(logs).SetMinimumLevel(LogLevel.Trace));
         if (time is not null)
         {
             services.AddSingleton(time);
