@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Loadstone.Tests.Http;
 using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.Configuration;
@@ -68,9 +69,9 @@ public sealed class StickySessionEndToEndTests
         await using var backends = await BackendSet.StartAsync(4);
         var source = new ReloadableConfigurationSource(StickyConfiguration(Service, backends, 0, 1, 2, 3));
         var logs = new FakeLogCollector();
-        using var metrics = new MetricCollector(Service);
         await using var provider = EndToEndKit.Build(source, logs, services =>
             services.AddSeededLoadBalancedHttpClient(Service, seed: 11));
+        using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
         var keys = EndToEndKit.Keys(40);
 
@@ -167,8 +168,8 @@ public sealed class StickySessionEndToEndTests
 
         data[$"LoadBalancing:Services:{Service}:Zones:Mode"] = "Affinity";
         data[$"LoadBalancing:Services:{Service}:Zones:LocalZone"] = "a";
-        using var metrics = new MetricCollector(Service);
         await using var provider = EndToEndKit.Build(data, services => services.AddSeededLoadBalancedHttpClient(Service, seed: 4));
+        using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
         var inZoneB = backends.All.Where((_, i) => zones[i] == "b").Select(b => b.Name).ToHashSet();
 

@@ -1,7 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Loadstone.Tests.Http;
+using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Connections.ConnectionKit;
 using Microsoft.Extensions.Logging.Testing;
@@ -20,38 +21,7 @@ public sealed class ConnectionTelemetryTests
         var refusing = RefusingEndpoint();
         using var pool = Pool(service, LoadBalancingStrategies.FirstAvailable, [refusing, server.Endpoint], time: time);
         using var balancer = new ConnectionBalancer(pool);
-        var measurements = new ConcurrentQueue<(string Name, double Value, Dictionary<string, object?> Tags)>();
-        var advice = new ConcurrentDictionary<string, IReadOnlyList<double>?>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == LoadstoneMetrics.MeterName && instrument.Name.StartsWith("loadstone.connection", StringComparison.Ordinal))
-            {
-                if (instrument is Histogram<double> histogram)
-                {
-                    advice[instrument.Name] = histogram.Advice?.HistogramBucketBoundaries;
-                }
-
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var copy = new Dictionary<string, object?>();
-            foreach (var tag in tags)
-            {
-                copy[tag.Key] = tag.Value;
-            }
-
-            if (Equals(copy.GetValueOrDefault("loadstone.service"), service))
-            {
-                measurements.Enqueue((instrument.Name, value, copy));
-            }
-        }
-
-        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
-        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
-        listener.Start();
+        using var metrics = new LoadstoneMetricCollector(service);
 
         var connection = await balancer.ConnectAsync();
         time.Advance(TimeSpan.FromSeconds(42));
@@ -59,14 +29,14 @@ public sealed class ConnectionTelemetryTests
 
         var good = new LoadBalancedEndpoint(server.Endpoint).Id;
         var bad = new LoadBalancedEndpoint(refusing).Id;
-        var failed = Assert.Single(measurements, m => m.Name == "loadstone.connections.failed");
-        Assert.Equal((1d, bad, "refused"), (failed.Value, failed.Tags["loadstone.endpoint"], failed.Tags["loadstone.connection.error"]));
-        var opened = Assert.Single(measurements, m => m.Name == "loadstone.connections.opened");
-        Assert.Equal((1d, good), (opened.Value, opened.Tags["loadstone.endpoint"]));
-        Assert.Equal([1d, -1d], measurements.Where(m => m.Name == "loadstone.connections.active").Select(m => m.Value));
-        var duration = Assert.Single(measurements, m => m.Name == "loadstone.connection.duration");
-        Assert.Equal((42d, good), (duration.Value, duration.Tags["loadstone.endpoint"]));
-        Assert.Equal(ConnectionMetrics.DurationBoundaries, advice["loadstone.connection.duration"]);
+        var failed = Assert.Single(metrics.Of("loadstone.connections.failed"));
+        Assert.Equal((1d, bad, "refused"), (failed.Value, failed.Tag("loadstone.endpoint"), failed.Tag("loadstone.connection.error")));
+        var opened = Assert.Single(metrics.Of("loadstone.connections.opened"));
+        Assert.Equal((1d, good), (opened.Value, opened.Tag("loadstone.endpoint")));
+        Assert.Equal([1d, -1d], metrics.Of("loadstone.connections.active").Select(m => m.Value));
+        var duration = Assert.Single(metrics.Of("loadstone.connection.duration"));
+        Assert.Equal((42d, good), (duration.Value, duration.Tag("loadstone.endpoint")));
+        Assert.Equal(ConnectionMetrics.DurationBoundaries, Assert.IsType<Histogram<double>>(metrics.Instrument("loadstone.connection.duration")).Advice?.HistogramBucketBoundaries);
     }
 
     [Fact]
@@ -78,23 +48,13 @@ public sealed class ConnectionTelemetryTests
         services.AddLoadBalancedConnections("cache", o => o.Endpoints.Add(server.Endpoint));
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IMeterFactory>();
-        var opened = 0L;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == factory && instrument.Name == "loadstone.connections.opened")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref opened, value));
-        listener.Start();
+        using var opened = new MetricCollector<long>(factory, LoadstoneMetrics.MeterName, "loadstone.connections.opened");
 
         await using (await provider.GetRequiredKeyedService<ConnectionBalancer>("cache").ConnectAsync())
         {
         }
 
-        Assert.Equal(1, Interlocked.Read(ref opened));
+        Assert.Equal(1, opened.GetMeasurementSnapshot().EvaluateAsCounter());
     }
 
     [Fact]

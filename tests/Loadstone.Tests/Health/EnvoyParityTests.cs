@@ -191,7 +191,7 @@ public sealed class EnvoyParityTests
     {
         var (pool, _) = await CreateAsync("envoy-enforcing", 3, p => p.EnforcingPercent = 0);
         using var _1 = pool;
-        using var metrics = new MetricCollector("envoy-enforcing");
+        using var metrics = new LoadstoneMetricCollector("envoy-enforcing");
 
         CompleteOn(pool, pool.Endpoints[0], RequestOutcome.ServerError, 5);
 

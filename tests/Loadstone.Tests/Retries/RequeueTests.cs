@@ -24,7 +24,7 @@ public sealed class RequeueTests
     {
         await using var live = await TestBackend.StartAsync("live");
         var refusing = $"http://127.0.0.1:{ClosedPort()}";
-        using var metrics = new MetricCollector("requeue-post");
+        using var metrics = new LoadstoneMetricCollector("requeue-post");
         var (pool, client) = Create("requeue-post", LoadBalancingStrategies.FirstAvailable, null, refusing, live.Address.ToString());
         using var _1 = pool;
         using var _2 = client;

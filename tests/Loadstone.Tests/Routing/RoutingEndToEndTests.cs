@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Loadstone.Tests.Affinity;
 using Loadstone.Tests.Http;
 using Loadstone.Tests.Telemetry;
@@ -117,8 +118,8 @@ public sealed class RoutingEndToEndTests : IClassFixture<SixBackendsFixture>
     public async Task RuleMatches_CountedPerRuleName_NotForTheDefaultRule()
     {
         const string Service = "routing-metrics-e2e";
-        using var metrics = new MetricCollector(Service);
         await using var provider = Build(Service, Rules(Service, v1: 90, v2: 10), seed: 3);
+        using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
 
         for (var n = 0; n < 5; n++)

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Loadstone.Tests.Affinity;
 using Loadstone.Tests.Http;
 using Loadstone.Tests.Telemetry;
@@ -45,8 +46,8 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         var data = Configuration(service, s_twoAndEight);
         data[$"LoadBalancing:Services:{service}:Zones:Mode"] = mode;
         data[$"LoadBalancing:Services:{service}:Zones:LocalZone"] = "a";
-        using var metrics = new MetricCollector(service);
         await using var provider = EndToEndKit.Build(data, s => s.AddSeededLoadBalancedHttpClient(service, seed: 21));
+        using var metrics = new LoadstoneMetricCollector(service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(service);
 
         var shares = await MeasureAsync(client, Requests);
@@ -84,8 +85,8 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         data[$"{prefix}:HealthChecks:Passive:ConsecutiveGatewayErrors"] = "1";
         data[$"{prefix}:HealthChecks:Passive:MaxEjectionPercent"] = "50";
         var time = new ManualTimeProvider();
-        using var metrics = new MetricCollector(Service);
         await using var provider = EndToEndKit.Build(data, s => s.AddSingleton<TimeProvider>(time).AddSeededLoadBalancedHttpClient(Service, seed: 8));
+        using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
 
         var healthy = await MeasureAsync(client, 400);
