@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using static Loadstone.Tests.Configuration.ValidationMatrix;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Configuration;
 
@@ -246,7 +247,7 @@ public sealed class ValidationMatrixTests
     public async Task Polled_InvalidAnswer_RejectedLoggedAndLastGoodKept(string answer, string expected)
     {
         var logs = new FakeLogCollector();
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var calls = 0;
         var source = EndpointSource.FromDelegate(
             "poller",

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Endpoints;
 
@@ -171,7 +172,7 @@ public sealed class DynamicEndpointSourceTests
     [Fact]
     public async Task Update_EndpointKept_StateSurvives()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var source = new DynamicEndpointSource("registry", [A, B]);
         using var pool = Pool(source, LoadBalancingStrategies.FirstAvailable, time: time);
         await pool.InitializeAsync();

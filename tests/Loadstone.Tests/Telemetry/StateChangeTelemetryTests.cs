@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Health.HealthKit;
 using static Loadstone.Tests.Telemetry.TelemetryKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Telemetry;
 
@@ -16,7 +17,7 @@ public sealed class StateChangeTelemetryTests
     public async Task SendAsync_FiveConsecutiveServerErrors_EjectsWithMetricLogAndHealthGauge()
     {
         var service = UniqueService("eject");
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2, "e");
         backends[0].StatusCode = 500;
         try
@@ -56,7 +57,7 @@ public sealed class StateChangeTelemetryTests
             // Traffic moves to the other endpoint; the ejection ends after 30 s and slow start ramps the endpoint back.
             Assert.Equal(new[] { 200 }, await host.GetAsync(SecretPath, 1));
             backends[0].StatusCode = 200;
-            time.Advance(TimeSpan.FromSeconds(31));
+            time.AdvanceInSteps(TimeSpan.FromSeconds(31)); // the ejection ends at 30 s, and slow start starts then
 
             var ended = Assert.Single(host.Logs.Library, e => e.Id.Id == 21);
             Assert.Equal(("EjectionEnded", LogLevel.Information), (ended.Id.Name, ended.Level));
@@ -79,7 +80,7 @@ public sealed class StateChangeTelemetryTests
     public async Task SendAsync_EveryEndpointEjected_FailOpenStartsAndEndsWithMetricsAndLogs()
     {
         var service = UniqueService("failopen");
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2, "f");
         backends[0].StatusCode = backends[1].StatusCode = 500;
         try

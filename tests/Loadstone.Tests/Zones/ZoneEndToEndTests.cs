@@ -3,6 +3,7 @@ using Loadstone.Tests.Affinity;
 using Loadstone.Tests.Http;
 using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Zones;
 
@@ -84,7 +85,7 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         data[$"{prefix}:Retries:Enabled"] = "false";
         data[$"{prefix}:HealthChecks:Passive:ConsecutiveGatewayErrors"] = "1";
         data[$"{prefix}:HealthChecks:Passive:MaxEjectionPercent"] = "50";
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var provider = EndToEndKit.Build(data, s => s.AddSingleton<TimeProvider>(time).AddSeededLoadBalancedHttpClient(Service, seed: 8));
         using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
