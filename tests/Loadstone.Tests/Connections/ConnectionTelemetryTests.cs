@@ -6,6 +6,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Connections.ConnectionKit;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -16,7 +17,7 @@ public sealed class ConnectionTelemetryTests
     public async Task Metrics_OpenedFailedActiveAndDuration_RecordedPerServiceAndEndpoint()
     {
         var service = $"metrics-{Guid.NewGuid():N}";
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var server = TcpTestServer.Echo();
         var refusing = RefusingEndpoint();
         using var pool = Pool(service, LoadBalancingStrategies.FirstAvailable, [refusing, server.Endpoint], time: time);

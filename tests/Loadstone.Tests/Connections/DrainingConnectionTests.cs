@@ -2,6 +2,7 @@ using Loadstone.Tests.Http;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Connections.ConnectionKit;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -11,7 +12,7 @@ namespace Loadstone.Tests.Connections;
 /// </summary>
 public sealed class DrainingConnectionTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private TcpTestServer _a = null!;
     private TcpTestServer _b = null!;
     private DynamicEndpointSource _source = null!;

@@ -1,6 +1,7 @@
 using System.Net;
 using Loadstone.Tests.Telemetry;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Hedging;
 
@@ -13,10 +14,10 @@ public sealed class HedgingTests
 {
     private static readonly TimeSpan Slow = TimeSpan.FromSeconds(30);
 
-    private static (ServicePool Pool, HttpClient Client, ManualTimeProvider Time) Create(string service, Action<LoadBalancingOptions>? configure,
+    private static (ServicePool Pool, HttpClient Client, FakeTimeProvider Time) Create(string service, Action<LoadBalancingOptions>? configure,
         params string[] addresses)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.FirstAvailable, addresses);
         setup.Options.Hedging.Enabled = true;
         setup.Options.Hedging.Delay = TimeSpan.FromMilliseconds(100);

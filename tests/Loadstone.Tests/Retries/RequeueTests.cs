@@ -1,6 +1,7 @@
 using System.Net;
 using Loadstone.Tests.Telemetry;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Retries;
 
@@ -13,7 +14,7 @@ public sealed class RequeueTests
 {
     private static (ServicePool Pool, HttpClient Client) Create(string service, string strategy, Action<LoadBalancingOptions>? configure, params string[] addresses)
     {
-        var setup = Setup(new ManualTimeProvider(), strategy, addresses);
+        var setup = Setup(TestClock.Create(), strategy, addresses);
         configure?.Invoke(setup.Options);
         var pool = setup.Create(service);
         return (pool, new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(30) });
