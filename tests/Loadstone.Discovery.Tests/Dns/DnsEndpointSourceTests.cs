@@ -3,6 +3,7 @@ using Loadstone.Tests;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Discovery.Tests.Dns;
 
@@ -32,7 +33,7 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
         "host-record=n6.test,127.0.0.6",
     ];
 
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly FakeLogCollector _logs = new();
     private DnsmasqServer _dns = null!;
 

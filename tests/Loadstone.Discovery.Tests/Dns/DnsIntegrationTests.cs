@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Discovery.Tests.Dns;
 
@@ -14,7 +15,7 @@ namespace Loadstone.Discovery.Tests.Dns;
 /// </summary>
 public sealed class DnsIntegrationTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _clock = new();
+    private readonly FakeTimeProvider _clock = new();
     private readonly FakeLogCollector _logs = new();
     private TestBackend[] _backends = null!;
     private DnsmasqServer _dns = null!;
