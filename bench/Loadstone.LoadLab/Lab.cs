@@ -15,10 +15,15 @@ internal static class Lab
         {
             options = LabOptions.Parse(args);
         }
+        catch (LabHelpRequestedException)
+        {
+            LabOptions.WriteUsage(output);
+            return 0;
+        }
         catch (ArgumentException ex)
         {
             output.WriteLine(ex.Message);
-            output.WriteLine(LabOptions.Usage);
+            LabOptions.WriteUsage(output);
             return 2;
         }
 
@@ -44,7 +49,7 @@ internal static class Lab
                     case "slownode": await Scenarios.SlowNodeAsync(options, outDir, output, cancellationToken).ConfigureAwait(false); break;
                     default:
                         output.WriteLine($"Unknown scenario '{command}'.");
-                        output.WriteLine(LabOptions.Usage);
+                        LabOptions.WriteUsage(output);
                         return 2;
                 }
 

@@ -1,91 +1,75 @@
-using System.Numerics;
+using HdrHistogram;
 
 namespace Loadstone.LoadLab;
 
 /// <summary>
-/// A log-linear latency histogram in microseconds, in the manner of HdrHistogram: exact below 256 µs, then 128
-/// sub-buckets per power of two (under 0.8 % relative error), up to about 2^40 µs. Not thread-safe: one per worker,
-/// merged at the end.
+/// A latency histogram in microseconds: HdrHistogram's <see cref="LongHistogram"/> from 1 µs to 1 hour with 3
+/// significant digits (at most 0.1 % relative error). Values above an hour are recorded as an hour. Not thread-safe:
+/// one per worker, merged at the end.
 /// </summary>
 internal sealed class LatencyHistogram
 {
-    private const int SubBits = 7;
-    private const int SubCount = 1 << SubBits; // 128
-    private const int Linear = 2 * SubCount; // 256
-    private const int BucketCount = Linear + (40 - SubBits - 1) * SubCount;
+    /// <summary>The largest value the histogram tells apart, µs (one hour); larger values are recorded as this.</summary>
+    public const long HighestMicros = 3_600_000_000;
 
-    private readonly long[] _counts = new long[BucketCount];
+    private const int SignificantDigits = 3;
 
-    /// <summary>Values recorded.</summary>
-    public long Count { get; private set; }
+    private readonly LongHistogram _histogram = new(1, HighestMicros, SignificantDigits);
 
-    /// <summary>The largest value recorded, µs.</summary>
-    public long Max { get; private set; }
+    /// <summary>Values recorded (with the correction's synthesized values, when corrected).</summary>
+    public long Count => _histogram.TotalCount;
+
+    /// <summary>The largest value recorded, µs (to the histogram's precision).</summary>
+    public long Max => Count == 0 ? 0 : _histogram.GetMaxValue();
 
     /// <summary>Records one value in microseconds (negative values count as 0).</summary>
-    public void Record(long micros)
-    {
-        var v = Math.Max(0, micros);
-        _counts[Index(v)]++;
-        Count++;
-        if (v > Max)
-        {
-            Max = v;
-        }
-    }
+    public void Record(long micros) => _histogram.RecordValue(Clamp(micros));
 
     /// <summary>Adds another histogram's counts to this one.</summary>
     public void Add(LatencyHistogram other)
     {
         ArgumentNullException.ThrowIfNull(other);
-        for (var i = 0; i < BucketCount; i++)
-        {
-            _counts[i] += other._counts[i];
-        }
-
-        Count += other.Count;
-        Max = Math.Max(Max, other.Max);
+        _histogram.Add(other._histogram);
     }
 
-    /// <summary>The value at percentile <paramref name="p"/> (0 to 100), in milliseconds; 0 when empty.</summary>
-    public double PercentileMs(double p)
+    /// <summary>
+    /// A copy corrected for coordinated omission: every recorded value is recorded again through HdrHistogram's
+    /// <see cref="HistogramBase.RecordValueWithExpectedInterval"/>, which adds the values the requests a closed-loop
+    /// worker did not send while it waited would have seen (value − interval, value − 2 × interval, … down to the
+    /// interval). Doing it after the run rather than while recording gives the same counts (the correction depends on
+    /// each value alone) and lets the interval come from the run itself.
+    /// </summary>
+    /// <param name="expectedIntervalMicros">The time between a worker's requests when nothing stalls, µs; 0 or less
+    /// returns an uncorrected copy.</param>
+    public LatencyHistogram CorrectedForCoordinatedOmission(long expectedIntervalMicros)
     {
-        if (Count == 0)
+        var corrected = new LatencyHistogram();
+        foreach (var bucket in _histogram.RecordedValues())
         {
-            return 0;
-        }
-
-        var rank = (long)Math.Ceiling(p / 100 * Count);
-        rank = Math.Clamp(rank, 1, Count);
-        long seen = 0;
-        for (var i = 0; i < BucketCount; i++)
-        {
-            seen += _counts[i];
-            if (seen >= rank)
+            for (var i = 0L; i < bucket.CountAddedInThisIterationStep; i++)
             {
-                return Math.Min(Representative(i), Max) / 1000.0;
+                if (expectedIntervalMicros > 0)
+                {
+                    corrected._histogram.RecordValueWithExpectedInterval(bucket.ValueIteratedTo, expectedIntervalMicros);
+                }
+                else
+                {
+                    corrected._histogram.RecordValue(bucket.ValueIteratedTo);
+                }
             }
         }
 
-        return Max / 1000.0;
+        return corrected;
     }
 
-    /// <summary>The mean in milliseconds (bucket midpoints).</summary>
-    public double MeanMs()
-    {
-        if (Count == 0)
-        {
-            return 0;
-        }
+    /// <summary>The value at percentile <paramref name="p"/> (0 to 100), in milliseconds; 0 when empty.</summary>
+    public double PercentileMs(double p) => Count == 0 ? 0 : _histogram.GetValueAtPercentile(p) / 1000.0;
 
-        double sum = 0;
-        for (var i = 0; i < BucketCount; i++)
-        {
-            sum += _counts[i] * (double)Representative(i);
-        }
+    /// <summary>The value at percentile <paramref name="p"/> (0 to 100), in microseconds; 0 when empty.</summary>
+    public long PercentileMicros(double p) => Count == 0 ? 0 : _histogram.GetValueAtPercentile(p);
 
-        return sum / Count / 1000.0;
-    }
+    /// <summary>The mean in milliseconds; 0 when empty.</summary>
+    public double MeanMs() => Count == 0 ? 0 : _histogram.GetMean() / 1000.0;
 
     /// <summary>
     /// The cumulative distribution: (latency ms, fraction at or below). Below p99 a point is kept only when the fraction
@@ -93,49 +77,18 @@ internal sealed class LatencyHistogram
     /// </summary>
     public IEnumerable<(double Ms, double Fraction)> Cdf()
     {
-        long seen = 0;
+        var total = Count;
         var last = -1.0;
-        for (var i = 0; i < BucketCount; i++)
+        foreach (var bucket in _histogram.RecordedValues())
         {
-            if (_counts[i] == 0)
-            {
-                continue;
-            }
-
-            seen += _counts[i];
-            var fraction = (double)seen / Count;
-            if (fraction - last >= 1e-4 || fraction >= 0.99 || seen == Count)
+            var fraction = (double)bucket.TotalCountToThisValue / total;
+            if (fraction - last >= 1e-4 || fraction >= 0.99 || bucket.TotalCountToThisValue == total)
             {
                 last = fraction;
-                yield return (Math.Min(Representative(i), Max) / 1000.0, fraction);
+                yield return (bucket.ValueIteratedTo / 1000.0, fraction);
             }
         }
     }
 
-    private static int Index(long v)
-    {
-        if (v < Linear)
-        {
-            return (int)v;
-        }
-
-        var msb = 63 - BitOperations.LeadingZeroCount((ulong)v);
-        var shift = msb - SubBits;
-        var index = Linear + ((msb - SubBits - 1) * SubCount) + (int)((v >> shift) - SubCount);
-        return Math.Min(index, BucketCount - 1);
-    }
-
-    private static long Representative(int index)
-    {
-        if (index < Linear)
-        {
-            return index;
-        }
-
-        var k = index - Linear;
-        var msb = (k / SubCount) + SubBits + 1;
-        var shift = msb - SubBits;
-        var sub = (k % SubCount) + SubCount;
-        return ((long)sub << shift) + ((1L << shift) / 2);
-    }
+    private static long Clamp(long micros) => Math.Clamp(micros, 0, HighestMicros);
 }

@@ -18,7 +18,14 @@ internal sealed class RunResult
 
     public required double Seconds { get; init; }
 
+    /// <summary>
+    /// The latencies reported: for closed-loop runs corrected for coordinated omission (see
+    /// <see cref="LoadRunner.RunAsync"/>), for fixed-rate runs as measured.
+    /// </summary>
     public required LatencyHistogram Histogram { get; init; }
+
+    /// <summary>The latencies as measured, one value per request, without any correction.</summary>
+    public required LatencyHistogram RawHistogram { get; init; }
 
     public double Throughput => Seconds > 0 ? Requests / Seconds : 0;
 
@@ -36,6 +43,13 @@ internal static class LoadRunner
     public delegate ValueTask<bool> Send(CancellationToken cancellationToken);
 
     /// <summary>Runs a warm-up (not measured), then the measured load.</summary>
+    /// <remarks>
+    /// A closed-loop worker does not send while it waits, so a stall hides the requests it would have sent meanwhile
+    /// (coordinated omission). The reported histogram is corrected for it with HdrHistogram's
+    /// <c>RecordValueWithExpectedInterval</c>, the expected interval being the run's median measured latency: the pace
+    /// at which a worker sends when nothing stalls (its next request follows the previous answer at once). The
+    /// uncorrected latencies are kept in <see cref="RunResult.RawHistogram"/>.
+    /// </remarks>
     public static async Task<RunResult> RunAsync(string kind, string condition, int round, Send send, int concurrency, TimeSpan warmup,
         TimeSpan duration, long maxRequests, CancellationToken cancellationToken, Func<TimeSpan, Task>? during = null)
     {
@@ -47,16 +61,22 @@ internal static class LoadRunner
 
         var start = Stopwatch.GetTimestamp();
         var sideTask = during?.Invoke(duration) ?? Task.CompletedTask;
-        var (histogram, requests, errors) = await DriveAsync(send, concurrency, duration, maxRequests, cancellationToken).ConfigureAwait(false);
+        var (raw, requests, errors) = await DriveAsync(send, concurrency, duration, maxRequests, cancellationToken).ConfigureAwait(false);
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         await sideTask.ConfigureAwait(false);
-        return new RunResult { Kind = kind, Condition = condition, Round = round, Requests = requests, Errors = errors, Seconds = seconds, Histogram = histogram };
+        var corrected = raw.CorrectedForCoordinatedOmission(raw.PercentileMicros(50));
+        return new RunResult
+        {
+            Kind = kind, Condition = condition, Round = round, Requests = requests, Errors = errors, Seconds = seconds,
+            Histogram = corrected, RawHistogram = raw,
+        };
     }
 
     /// <summary>
     /// An open-loop load: <paramref name="callers"/> callers each send at a fixed rate (together
     /// <paramref name="requestsPerSecond"/>), whether or not earlier requests have answered, for <paramref name="duration"/>.
-    /// No warm-up: the runs that use it measure a fresh client from its first request.
+    /// No warm-up: the runs that use it measure a fresh client from its first request. Callers do not wait for answers
+    /// before sending, so there is no coordinated omission to correct: the histogram is as measured.
     /// </summary>
     public static async Task<RunResult> RunFixedRateAsync(string kind, string condition, int round, Send send, int callers, double requestsPerSecond,
         TimeSpan duration, CancellationToken cancellationToken, Func<TimeSpan, Task>? during = null)
@@ -131,7 +151,7 @@ internal static class LoadRunner
             total.Add(h);
         }
 
-        return new RunResult { Kind = kind, Condition = condition, Round = round, Requests = total.Count, Errors = Interlocked.Read(ref errors), Seconds = seconds, Histogram = total };
+        return new RunResult { Kind = kind, Condition = condition, Round = round, Requests = total.Count, Errors = Interlocked.Read(ref errors), Seconds = seconds, Histogram = total, RawHistogram = total };
     }
 
     private static async Task<(LatencyHistogram, long, long)> DriveAsync(Send send, int concurrency, TimeSpan duration,

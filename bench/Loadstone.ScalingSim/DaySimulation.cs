@@ -49,7 +49,7 @@ internal sealed class DaySimulation(IReadOnlyList<LoadModel> loads, SimulationSe
     public RunResult Run(string name, Action<ScalingGroupOptions> configure)
     {
         var day = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var time = new ManualTimeProvider(day + TimeSpan.FromSeconds(settings.StartSecond - BootSeconds - 1));
+        var time = TestClock.Create(day + TimeSpan.FromSeconds(settings.StartSecond - BootSeconds - 1));
         var options = new ScalingGroupOptions
         {
             InstanceWarmup = TimeSpan.FromSeconds(60),
@@ -110,7 +110,7 @@ internal sealed class DaySimulation(IReadOnlyList<LoadModel> loads, SimulationSe
         }
 
         // Instances launched at start are booting: let them come into service before the day starts.
-        time.Advance(TimeSpan.FromSeconds(BootSeconds + 1));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(BootSeconds + 1), Tick); // every timer at its own due time
         counting = true;
 
         // Same streams for every run: identical requests. Client 0 keeps the single-client run's stream.

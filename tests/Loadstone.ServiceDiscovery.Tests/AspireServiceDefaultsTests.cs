@@ -3,6 +3,7 @@ using Loadstone.Tests;
 using Loadstone.Tests.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
 
@@ -34,16 +35,16 @@ public sealed class AspireServiceDefaultsTests : IClassFixture<ThreeBackendsFixt
     {
         // FirstAvailable sends everything to the first endpoint; ServiceDiscovery's own round robin would spread it.
         using var app = await StartAsync(resilienceFirst, loadstoneFirst, LoadBalancingStrategies.FirstAvailable);
-        using var metrics = new LoadstoneMeterRecorder(app.Services.GetRequiredService<IMeterFactory>());
+        using var attemptCollector = Collector<long>(app, "loadstone.attempts");
         var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
 
         await IntegrationTests.SendSequentialAsync(client, 30);
 
         Assert.Equal([30, 0, 0], _backends.Counts);
-        var attempts = metrics.Of("loadstone.attempts");
-        Assert.Equal(30, attempts.Sum(a => a.Value));
-        Assert.All(attempts, a => Assert.Equal("success", a.Outcome));
-        Assert.All(attempts, a => Assert.Equal(_backends[0].Address.ToString().TrimEnd('/'), a.Endpoint));
+        var attempts = attemptCollector.GetMeasurementSnapshot();
+        Assert.Equal(30, attempts.EvaluateAsCounter());
+        Assert.All(attempts, a => Assert.Equal("success", a.Tags[OutcomeTag]));
+        Assert.All(attempts, a => Assert.Equal(_backends[0].Address.ToString().TrimEnd('/'), a.Tags[EndpointTag]));
     }
 
     [Theory]
@@ -51,7 +52,8 @@ public sealed class AspireServiceDefaultsTests : IClassFixture<ThreeBackendsFixt
     public async Task EndpointAnswering503_IsEjected_AndEachRetryLandsOnAnotherEndpoint(bool resilienceFirst, bool loadstoneFirst)
     {
         using var app = await StartAsync(resilienceFirst, loadstoneFirst, LoadBalancingStrategies.RoundRobin);
-        using var metrics = new LoadstoneMeterRecorder(app.Services.GetRequiredService<IMeterFactory>());
+        using var attempts = Collector<long>(app, "loadstone.attempts");
+        using var retries = Collector<long>(app, "loadstone.retries");
         var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
         _backends[1].StatusCode = 503;
 
@@ -74,8 +76,8 @@ public sealed class AspireServiceDefaultsTests : IClassFixture<ThreeBackendsFixt
         var healthy = _backends[0].Received.Concat(_backends[2].Received).ToHashSet();
         Assert.All(_backends[1].Received, path => Assert.Contains(path, healthy));
         Assert.Equal(30, healthy.Count);
-        Assert.Equal(_backends[1].RequestCount, metrics.Of("loadstone.attempts").Where(a => a.Outcome == "gateway_error").Sum(a => a.Value));
-        Assert.Equal(_backends[1].RequestCount, metrics.Of("loadstone.retries").Sum(a => a.Value));
+        Assert.Equal(_backends[1].RequestCount, attempts.GetMeasurementSnapshot().Where(a => Equals(a.Tags[OutcomeTag], "gateway_error")).EvaluateAsCounter());
+        Assert.Equal(_backends[1].RequestCount, retries.GetMeasurementSnapshot().EvaluateAsCounter());
     }
 
     [Theory]
@@ -103,7 +105,8 @@ public sealed class AspireServiceDefaultsTests : IClassFixture<ThreeBackendsFixt
     {
         using var app = await StartAsync(resilienceFirst, loadstoneFirst, LoadBalancingStrategies.RoundRobin,
             o => o.AttemptTimeout.Timeout = TimeSpan.FromMilliseconds(300));
-        using var metrics = new LoadstoneMeterRecorder(app.Services.GetRequiredService<IMeterFactory>());
+        using var attempts = Collector<long>(app, "loadstone.attempts");
+        using var attemptDurations = Collector<double>(app, "loadstone.attempt.duration");
         var client = app.Services.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
         _backends[2].Delay = TimeSpan.FromSeconds(5);
 
@@ -114,11 +117,11 @@ public sealed class AspireServiceDefaultsTests : IClassFixture<ThreeBackendsFixt
         }
 
         var slow = _backends[2].Address.ToString().TrimEnd('/');
-        var durations = metrics.Of("loadstone.attempt.duration").Where(a => a.Endpoint == slow).ToList();
+        var durations = attemptDurations.GetMeasurementSnapshot().Where(a => Equals(a.Tags[EndpointTag], slow)).ToList();
         Assert.NotEmpty(durations);
-        Assert.All(durations, d => Assert.Equal("timeout", d.Outcome));
+        Assert.All(durations, d => Assert.Equal("timeout", d.Tags[OutcomeTag]));
         Assert.All(durations, d => Assert.InRange(d.Value, 0.29, 4.0));
-        Assert.DoesNotContain(metrics.Of("loadstone.attempts"), a => a.Outcome == "canceled");
+        Assert.DoesNotContain(attempts.GetMeasurementSnapshot(), a => Equals(a.Tags[OutcomeTag], "canceled"));
         var pool = app.Services.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
         var state = pool.Endpoints.Single(e => e.Endpoint.Address.Port == _backends[2].Port);
         Assert.True(state.Latency >= TimeSpan.FromMilliseconds(290), $"The slow endpoint's latency was learned as {state.Latency}.");
@@ -179,4 +182,11 @@ public sealed class AspireServiceDefaultsTests : IClassFixture<ThreeBackendsFixt
         return app;
     }
 
+    private const string OutcomeTag = "loadstone.outcome";
+    private const string EndpointTag = "loadstone.endpoint";
+
+    /// <summary>One Loadstone instrument of the app's own meter (its container's <see cref="IMeterFactory"/>).</summary>
+    private static MetricCollector<T> Collector<T>(IHost app, string instrument)
+        where T : struct =>
+        new(app.Services.GetRequiredService<IMeterFactory>(), LoadstoneMetrics.MeterName, instrument);
 }

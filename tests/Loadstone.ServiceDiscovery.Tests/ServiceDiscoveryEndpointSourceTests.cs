@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.ServiceDiscovery;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.ServiceDiscovery.Tests;
 
@@ -46,7 +47,7 @@ public sealed class ServiceDiscoveryEndpointSourceTests
     [Fact]
     public async Task ProviderWithoutChangeNotification_IsAskedAgainAfterRefreshPeriod()
     {
-        var clock = new ManualTimeProvider();
+        var clock = TestClock.Create();
         var provider = new ListProvider("catalog");
         provider.Set(Endpoint("http://10.0.0.1:8080"));
         await using var services = Build(provider, configureServices: s =>

@@ -1,8 +1,9 @@
 using Loadstone.Discovery.Dns;
 using Loadstone.Tests;
-using Loadstone.Tests.Endpoints;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Discovery.Tests.Dns;
 
@@ -32,8 +33,8 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
         "host-record=n6.test,127.0.0.6",
     ];
 
-    private readonly ManualTimeProvider _clock = new();
-    private readonly RecordingLoggerFactory _logs = new();
+    private readonly FakeTimeProvider _clock = new();
+    private readonly FakeLogCollector _logs = new();
     private DnsmasqServer _dns = null!;
 
     public async Task InitializeAsync() => _dns = await DnsmasqServer.StartAsync(s_twoTargets, ttl: 5);
@@ -281,7 +282,7 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
         using var metrics = new MetricRecorder("catalog-dns-metrics");
         await _dns.RestartAsync([.. s_twoTargets, "srv-host=_http._tcp.catalog.test,gone.test,8089,10,1"]);
         var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer, SrvName = "_http._tcp.catalog.test" };
-        await using var source = new DnsEndpointSource("catalog-dns-metrics", options, _logs, _clock);
+        await using var source = new DnsEndpointSource("catalog-dns-metrics", options, _logs.CreateFactory(), _clock);
         await source.GetEndpointsAsync(CancellationToken.None);
         await WaitScheduledAsync(source, 1);
 
@@ -317,7 +318,7 @@ public sealed class DnsEndpointSourceTests : IAsyncLifetime
     {
         var options = new DnsDiscoveryOptions { NameServer = _dns.NameServer };
         configure(options);
-        return new DnsEndpointSource("catalog", options, _logs, _clock);
+        return new DnsEndpointSource("catalog", options, _logs.CreateFactory(), _clock);
     }
 
     private static Task WaitScheduledAsync(DnsEndpointSource source, long count) =>

@@ -1,10 +1,11 @@
 using System.Globalization;
 using Loadstone.Discovery.Dns;
 using Loadstone.Tests;
-using Loadstone.Tests.Endpoints;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Discovery.Tests.Dns;
 
@@ -14,8 +15,8 @@ namespace Loadstone.Discovery.Tests.Dns;
 /// </summary>
 public sealed class DnsIntegrationTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _clock = new();
-    private readonly RecordingLoggerFactory _logs = new();
+    private readonly FakeTimeProvider _clock = new();
+    private readonly FakeLogCollector _logs = new();
     private TestBackend[] _backends = null!;
     private DnsmasqServer _dns = null!;
 
@@ -131,7 +132,7 @@ public sealed class DnsIntegrationTests : IAsyncLifetime
     private ServiceProvider BuildProvider(bool allowsEmpty)
     {
         var services = new ServiceCollection();
-        services.AddSingleton<ILoggerFactory>(_logs);
+        services.AddSingleton(_logs.CreateFactory());
         services.AddSingleton<TimeProvider>(_clock); // drives the source's refreshes (and the pool's timers)
         services.AddLoadBalancedService("catalog", o => o.Strategy = LoadBalancingStrategies.WeightedRoundRobin)
             .AddDnsSrvSource("_http._tcp.catalog.test", o =>

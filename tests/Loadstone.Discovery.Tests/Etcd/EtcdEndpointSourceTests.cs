@@ -1,14 +1,15 @@
 using Loadstone.Discovery.Etcd;
-using Loadstone.Tests.Endpoints;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Loadstone.Tests;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Discovery.Tests.Etcd;
 
 /// <summary>The etcd source against a real etcd: the first read, the watch, rejected values, compaction and reconnects.</summary>
 public sealed class EtcdEndpointSourceTests : IAsyncLifetime
 {
-    private readonly RecordingLoggerFactory _logs = new();
+    private readonly FakeLogCollector _logs = new();
     private readonly string _prefix = $"/services/catalog-{Guid.NewGuid():N}/";
     private EtcdServer _etcd = null!;
 
@@ -179,7 +180,7 @@ public sealed class EtcdEndpointSourceTests : IAsyncLifetime
         await _etcd.PutAsync(_prefix + "b", "bad");
         var options = new EtcdDiscoveryOptions { Prefix = _prefix, RetryDelay = TimeSpan.FromMilliseconds(100) };
         options.Endpoints.Add(_etcd.ClientUrl);
-        await using var source = new EtcdEndpointSource("catalog-etcd-metrics", options, _logs);
+        await using var source = new EtcdEndpointSource("catalog-etcd-metrics", options, _logs.CreateFactory());
         await source.GetEndpointsAsync(CancellationToken.None);
         await ChangeAsync(source, () => _etcd.PutEndpointAsync(_prefix + "c", "http://10.0.0.3:8080"));
 
@@ -217,7 +218,7 @@ public sealed class EtcdEndpointSourceTests : IAsyncLifetime
         var options = new EtcdDiscoveryOptions { Prefix = _prefix, RetryDelay = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(500) };
         options.Endpoints.Add(_etcd.ClientUrl);
         configure?.Invoke(options);
-        return new EtcdEndpointSource("catalog", options, _logs);
+        return new EtcdEndpointSource("catalog", options, _logs.CreateFactory());
     }
 
     private static async Task<IReadOnlyList<LoadBalancedEndpoint>> ChangeAsync(EtcdEndpointSource source, Func<Task> change)

@@ -6,6 +6,7 @@ using Loadstone.Tests;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Discovery.Tests.Etcd;
 
@@ -49,7 +50,7 @@ public sealed class EtcdRegistrationTests : IAsyncLifetime
     [Fact]
     public async Task StopAsync_DeletesTheKeyFirstThenKeepsServingForTheDrainDelay()
     {
-        var clock = new ManualTimeProvider();
+        var clock = TestClock.Create();
         using var host = BuildHost(o =>
         {
             o.LeaseTtl = TimeSpan.FromSeconds(30);

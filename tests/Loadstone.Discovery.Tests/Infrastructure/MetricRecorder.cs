@@ -1,49 +1,53 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Loadstone.Discovery.Tests;
 
-/// <summary>Records the measurements of the <c>Loadstone</c> meter's discovery instruments that carry a given service tag.</summary>
+/// <summary>
+/// The discovery instruments of the <c>Loadstone</c> meter (the process-wide one the DNS and etcd sources share), each
+/// read by a <see cref="MetricCollector{T}"/>, keeping the measurements tagged with one service: tests run in parallel.
+/// </summary>
 internal sealed class MetricRecorder : IDisposable
 {
-    private readonly MeterListener _listener = new();
+    private static readonly string[] s_counters =
+    [
+        "loadstone.discovery.dns.updates", "loadstone.discovery.dns.failures", "loadstone.discovery.dns.rejections",
+        "loadstone.discovery.etcd.updates", "loadstone.discovery.etcd.rejections", "loadstone.discovery.etcd.resyncs",
+        "loadstone.discovery.etcd.registrations", "loadstone.discovery.etcd.registration.failures",
+    ];
+
+    private static readonly string[] s_gauges = ["loadstone.discovery.dns.staleness", "loadstone.discovery.etcd.staleness"];
+
     private readonly string _service;
+    private readonly List<MetricCollector<long>> _counters;
+    private readonly List<MetricCollector<double>> _gauges;
 
     public MetricRecorder(string service)
     {
         _service = service;
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == LoadstoneMetrics.MeterName && instrument.Name.StartsWith("loadstone.discovery.", StringComparison.Ordinal))
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument, value, tags));
-        _listener.Start();
+        _counters = s_counters.Select(name => new MetricCollector<long>((object?)null, LoadstoneMetrics.MeterName, name)).ToList();
+        _gauges = s_gauges.Select(name => new MetricCollector<double>((object?)null, LoadstoneMetrics.MeterName, name)).ToList();
     }
 
-    public ConcurrentQueue<(string Instrument, double Value, Dictionary<string, object?> Tags)> Measurements { get; } = new();
+    /// <summary>This service's measurements so far (the gauges' as of the last <see cref="Observe"/>).</summary>
+    public IReadOnlyList<(string Instrument, double Value, IReadOnlyDictionary<string, object?> Tags)> Measurements =>
+        _counters.SelectMany(c => Of(c, v => v)).Concat(_gauges.SelectMany(g => Of(g, v => v))).ToList();
 
     public double Sum(string instrument) => Measurements.Where(m => m.Instrument == instrument).Sum(m => m.Value);
 
     /// <summary>Reads the observable gauges now.</summary>
-    public void Observe() => _listener.RecordObservableInstruments();
+    public void Observe() => _gauges.ForEach(g => g.RecordObservableInstruments());
 
-    public void Dispose() => _listener.Dispose();
-
-    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    public void Dispose()
     {
-        var map = new Dictionary<string, object?>();
-        foreach (var tag in tags)
-        {
-            map[tag.Key] = tag.Value;
-        }
-
-        if (Equals(map.GetValueOrDefault("loadstone.service"), _service))
-        {
-            Measurements.Enqueue((instrument.Name, value, map));
-        }
+        _counters.ForEach(c => c.Dispose());
+        _gauges.ForEach(g => g.Dispose());
     }
+
+    private IEnumerable<(string, double, IReadOnlyDictionary<string, object?>)> Of<T>(MetricCollector<T> collector, Func<T, double> value)
+        where T : struct =>
+        collector.Instrument is not { } instrument
+            ? []
+            : collector.GetMeasurementSnapshot()
+                .Where(m => Equals(m.Tags.GetValueOrDefault("loadstone.service"), _service))
+                .Select(m => (instrument.Name, value(m.Value), m.Tags));
 }

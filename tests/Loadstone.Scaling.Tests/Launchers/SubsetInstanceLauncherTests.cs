@@ -1,4 +1,5 @@
 using Loadstone.Scaling;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Scaling;
 
@@ -7,11 +8,11 @@ public sealed class SubsetInstanceLauncherTests
     private static List<LoadBalancedEndpoint> Fleet(int perZone, params string[] zones) =>
         [.. zones.SelectMany(z => Enumerable.Range(1, perZone).Select(n => new LoadBalancedEndpoint($"http://{z}-{n}.fleet.invalid:8080", z)))];
 
-    private static (ScalingGroup Group, SubsetInstanceLauncher Launcher, ManualTimeProvider Time) Group(DynamicEndpointSource fleet, int client, int clients, int size)
+    private static (ScalingGroup Group, SubsetInstanceLauncher Launcher, FakeTimeProvider Time) Group(DynamicEndpointSource fleet, int client, int clients, int size)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var launcher = new SubsetInstanceLauncher(fleet, client, clients);
-        var options = new ScalingGroupOptions { MinSize = size, MaxSize = 12, DeregistrationDelay = TimeSpan.Zero };
+        var options = new ScalingGroupOptions { MinSize = size, MaxSize = 12 };
         options.AvailabilityZones.Add("a");
         options.AvailabilityZones.Add("b");
         options.AvailabilityZones.Add("c");

@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace Loadstone.Scaling.Tests;
 
@@ -72,30 +72,16 @@ public sealed class InstanceRefreshTests
     [Fact]
     public void Activities_Ended_CountedOnTheLoadstoneMeter()
     {
-        var counted = new List<(long Value, string? Kind, string? Status)>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == LoadstoneMetrics.MeterName && instrument.Name == "loadstone.scaling.activities")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            var t = tags.ToArray().ToDictionary(x => x.Key, x => x.Value?.ToString());
-            if (t.GetValueOrDefault("loadstone.scaling.group") == "metrics-web")
-            {
-                counted.Add((value, t.GetValueOrDefault("loadstone.scaling.activity.kind"), t.GetValueOrDefault("loadstone.scaling.activity.status")));
-            }
-        });
-        listener.Start();
-
+        // Groups made without a container share the process-wide meter: keep this group's measurements.
+        using var activities = new MetricCollector<long>((object?)null, LoadstoneMetrics.MeterName, "loadstone.scaling.activities");
         var launcher = new InMemoryInstanceLauncher();
         using var group = new ScalingGroup("metrics-web", new ScalingGroupOptions { MinSize = 2, MaxSize = 2 }, launcher,
             new ScalingGroupDependencies { TimeProvider = TestClock.Create() });
         group.Start();
 
-        Assert.Equal(2, counted.Count(c => c is (1, "Launch", "Successful")));
+        var counted = activities.GetMeasurementSnapshot().Where(m => Equals(m.Tags.GetValueOrDefault("loadstone.scaling.group"), "metrics-web")).ToList();
+        Assert.Equal(2, counted.Count(m => m.Value == 1
+            && Equals(m.Tags.GetValueOrDefault("loadstone.scaling.activity.kind"), "Launch")
+            && Equals(m.Tags.GetValueOrDefault("loadstone.scaling.activity.status"), "Successful")));
     }
 }

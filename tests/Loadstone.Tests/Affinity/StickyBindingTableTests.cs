@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Loadstone.Tests.Affinity;
 
 public sealed class StickyBindingTableTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     private StickyBindingTable Table(TimeSpan duration, int max = 1000) => new(max, duration, _time);
 

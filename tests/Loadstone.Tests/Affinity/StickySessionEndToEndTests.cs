@@ -1,8 +1,10 @@
+using System.Diagnostics.Metrics;
 using Loadstone.Tests.Http;
 using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Affinity;
 
@@ -66,10 +68,10 @@ public sealed class StickySessionEndToEndTests
         const string Service = "sticky-reload-e2e";
         await using var backends = await BackendSet.StartAsync(4);
         var source = new ReloadableConfigurationSource(StickyConfiguration(Service, backends, 0, 1, 2, 3));
-        var logs = new CapturingLoggerProvider();
-        using var metrics = new MetricCollector(Service);
+        var logs = new FakeLogCollector();
         await using var provider = EndToEndKit.Build(source, logs, services =>
             services.AddSeededLoadBalancedHttpClient(Service, seed: 11));
+        using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
         var keys = EndToEndKit.Keys(40);
 
@@ -166,8 +168,8 @@ public sealed class StickySessionEndToEndTests
 
         data[$"LoadBalancing:Services:{Service}:Zones:Mode"] = "Affinity";
         data[$"LoadBalancing:Services:{Service}:Zones:LocalZone"] = "a";
-        using var metrics = new MetricCollector(Service);
         await using var provider = EndToEndKit.Build(data, services => services.AddSeededLoadBalancedHttpClient(Service, seed: 4));
+        using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
         var inZoneB = backends.All.Where((_, i) => zones[i] == "b").Select(b => b.Name).ToHashSet();
 
@@ -219,14 +221,14 @@ internal static class EndToEndKit
 {
     /// <summary>A container with a (reloadable) in-memory configuration, logs captured at every level, and the given registrations.</summary>
     public static ServiceProvider Build(IDictionary<string, string?> data, Action<IServiceCollection> register) =>
-        Build(new ReloadableConfigurationSource(data), new CapturingLoggerProvider(), register);
+        Build(new ReloadableConfigurationSource(data), new FakeLogCollector(), register);
 
-    public static ServiceProvider Build(ReloadableConfigurationSource source, CapturingLoggerProvider logs, Action<IServiceCollection> register)
+    public static ServiceProvider Build(ReloadableConfigurationSource source, FakeLogCollector logs, Action<IServiceCollection> register)
     {
         var configuration = new ConfigurationBuilder().Add(source).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddLogging(b => b.AddRecording(logs).SetMinimumLevel(LogLevel.Trace));
         register(services);
         return services.BuildServiceProvider();
     }

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Loadstone.Tests.Affinity;
 
 /// <summary>Sticky keys over real requests to Kestrel backends, through <see cref="LoadBalancingHandler"/>.</summary>
 public sealed class StickySessionIntegrationTests
 {
-    private static ServicePool Pool(TestBackend[] backends, ManualTimeProvider time)
+    private static ServicePool Pool(TestBackend[] backends, FakeTimeProvider time)
     {
         var sticky = new StickySessionOptions().KeyFromHeader("X-User-Id");
         var options = new LoadBalancingOptions
@@ -39,7 +41,7 @@ public sealed class StickySessionIntegrationTests
         {
             var users = Enumerable.Range(0, 60).Select(i => $"user-{i}").ToArray();
             var first = new Dictionary<string, string>();
-            using (var pool = Pool(backends, new ManualTimeProvider()))
+            using (var pool = Pool(backends, TestClock.Create()))
             using (var client = new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler())))
             {
                 foreach (var user in users)
@@ -53,7 +55,7 @@ public sealed class StickySessionIntegrationTests
             }
 
             // A new client process: new pool, no bindings, same endpoints, so the same mapping.
-            using (var pool = Pool(backends.Reverse().ToArray(), new ManualTimeProvider()))
+            using (var pool = Pool(backends.Reverse().ToArray(), TestClock.Create()))
             using (var client = new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler())))
             {
                 foreach (var user in users)
@@ -80,7 +82,7 @@ public sealed class StickySessionIntegrationTests
         var backends = await TestBackend.StartManyAsync(3);
         try
         {
-            using var pool = Pool(backends, new ManualTimeProvider());
+            using var pool = Pool(backends, TestClock.Create());
             using var client = new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler()));
             for (var n = 0; n < 30; n++)
             {

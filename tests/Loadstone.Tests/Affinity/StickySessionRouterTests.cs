@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Loadstone.Tests.Affinity;
 
 public sealed class StickySessionRouterTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     private static readonly string[] s_ids = Enumerable.Range(1, 8).Select(i => $"http://10.0.0.{i}:8080").ToArray();
 

@@ -1,4 +1,5 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Balancing;
 
@@ -14,7 +15,7 @@ public sealed class CancelledAttemptLatencyTests
         await using var slow = await TestBackend.StartAsync("slow");
         await using var fast = await TestBackend.StartAsync("fast");
         slow.Delay = TimeSpan.FromSeconds(30);
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.PeakEwma, slow.Address.ToString(), fast.Address.ToString());
         using var pool = setup.Create("cancelled-latency");
         using var client = new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler()));

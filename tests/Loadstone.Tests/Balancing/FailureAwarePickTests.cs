@@ -1,4 +1,5 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Balancing;
 
@@ -72,7 +73,7 @@ public sealed class FailureAwarePickTests
     [Fact]
     public async Task RecentFailureRate_HalvesWithEachSuccessAndFadesWithTime()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, Fake(0), Fake(1));
         setup.Options.HealthChecks.Passive.Enabled = false;
         using var pool = setup.Create("fade");

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Loadstone.Tests.Balancing;
 
 public sealed class PeakEwmaStrategyTests
@@ -8,7 +10,7 @@ public sealed class PeakEwmaStrategyTests
     [Fact]
     public void Acquire_OneSlowEndpoint_GetsMuchLessTraffic()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 1, time, 1, 1, 1);
 
         var counts = Serve(pool, time, 600, i => i == 0 ? Slow : Fast);
@@ -22,7 +24,7 @@ public sealed class PeakEwmaStrategyTests
     {
         // A refused connection fails in no time; counted at its raw latency it would look like the best endpoint.
         // Outlier detection off, so only the latency penalty can keep traffic away from the failing endpoint.
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.PeakEwma };
         options.HealthChecks.Passive.Enabled = false;
         for (var e = 0; e < 3; e++)
@@ -49,7 +51,7 @@ public sealed class PeakEwmaStrategyTests
     public void Acquire_PowerOfTwoChoicesWithOneSlowEndpoint_IgnoresLatency()
     {
         // The contrast: the same traffic through a latency-blind strategy gives the slow endpoint a full share.
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var pool = Picks.Pool(LoadBalancingStrategies.PowerOfTwoChoices, 1, time, 1, 1, 1);
 
         var counts = Serve(pool, time, 600, i => i == 0 ? Slow : Fast);
@@ -60,7 +62,7 @@ public sealed class PeakEwmaStrategyTests
     [Fact]
     public void Complete_SingleSlowResponse_RaisesCostAtOnce()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 1, time, 1, 1);
         Serve(pool, time, 200, _ => Fast);
         Assert.All(pool.Endpoints, e => Assert.True(e.Latency < TimeSpan.FromMilliseconds(50), e.Latency.ToString()));
@@ -78,7 +80,7 @@ public sealed class PeakEwmaStrategyTests
     [Fact]
     public void Complete_FastAfterSlow_MovesCostByTheDecayWeightOnly()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var tau = TimeSpan.FromSeconds(4);
         using var pool = Pool(time, tau, endpoints: 1);
         var state = pool.Endpoints[0];
@@ -96,7 +98,7 @@ public sealed class PeakEwmaStrategyTests
     [Fact]
     public void Latency_AfterOneDecayTime_FallsToOneOverE()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var tau = TimeSpan.FromSeconds(4);
         using var pool = Pool(time, tau, endpoints: 1);
         Observe(pool, time, TimeSpan.FromSeconds(1));
@@ -109,7 +111,7 @@ public sealed class PeakEwmaStrategyTests
     [Fact]
     public void Latency_BeforeAnyResponse_IsInitialLatency()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var options = new LoadBalancingOptions
         {
             Strategy = LoadBalancingStrategies.PeakEwma,
@@ -124,7 +126,7 @@ public sealed class PeakEwmaStrategyTests
     [Fact]
     public void Acquire_SlowEndpointTurnsFastAndTimePasses_RecoversAfterTheDecay()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 2, time, 1, 1, 1);
         Serve(pool, time, 300, i => i == 0 ? Slow : Fast);
 
@@ -142,7 +144,7 @@ public sealed class PeakEwmaStrategyTests
     [Fact]
     public void Acquire_SlowEndpointTurnsFastUnderSteadyTraffic_RecoversAfterSomeDecayTimes()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 4, time, 1, 1, 1);
         Serve(pool, time, 300, i => i == 0 ? Slow : Fast);
 
@@ -167,7 +169,7 @@ public sealed class PeakEwmaStrategyTests
     [Fact]
     public void Acquire_EqualLatencyOneBusy_PicksTheIdleOne()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 1, time, 1, 1);
         var held = Load.Hold(pool, 0, 3);
 
@@ -175,7 +177,7 @@ public sealed class PeakEwmaStrategyTests
         Load.CompleteAll(held);
     }
 
-    private static ServicePool Pool(ManualTimeProvider time, TimeSpan decay, int endpoints)
+    private static ServicePool Pool(FakeTimeProvider time, TimeSpan decay, int endpoints)
     {
         var options = new LoadBalancingOptions
         {
@@ -190,7 +192,7 @@ public sealed class PeakEwmaStrategyTests
         return new ServicePool("svc", options, new ServicePoolDependencies { TimeProvider = time, Random = new Random(1) });
     }
 
-    private static void Observe(ServicePool pool, ManualTimeProvider time, TimeSpan latency)
+    private static void Observe(ServicePool pool, FakeTimeProvider time, TimeSpan latency)
     {
         var lease = pool.Acquire();
         time.Advance(latency);
@@ -198,7 +200,7 @@ public sealed class PeakEwmaStrategyTests
     }
 
     /// <summary>Sends <paramref name="count"/> requests one after another, each taking its endpoint's latency.</summary>
-    private static int[] Serve(ServicePool pool, ManualTimeProvider time, int count, Func<int, TimeSpan> latency)
+    private static int[] Serve(ServicePool pool, FakeTimeProvider time, int count, Func<int, TimeSpan> latency)
     {
         var counts = new int[pool.Endpoints.Count];
         for (var i = 0; i < count; i++)

@@ -1,4 +1,5 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Balancing;
 
@@ -22,7 +23,7 @@ public sealed class SlowStartAtConcurrencyOneTests
         var backends = await TestBackend.StartManyAsync(3);
         try
         {
-            var time = new ManualTimeProvider();
+            var time = TestClock.Create();
             var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(backends[0].Address), new LoadBalancedEndpoint(backends[1].Address)]);
             var setup = Setup(time, strategy);
             setup.Sources.Add(source);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Loadstone.Tests.Balancing;
 
 public sealed class StrategySelectionTests
@@ -8,7 +10,7 @@ public sealed class StrategySelectionTests
     [MemberData(nameof(BuiltIn))]
     public void Acquire_WeightZeroEndpoints_NeverPicked(string strategy)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var pool = Picks.Pool(strategy, 1, time, 0, 1, 0, 2, 0);
 
         var counts = Picks.Count(pool, 2000);
@@ -55,7 +57,7 @@ public sealed class StrategySelectionTests
     public void Acquire_StrategyFactory_UsesTheCustomStrategy()
     {
         var random = new Random(1);
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         StrategyContext? seen = null;
         var options = new LoadBalancingOptions { Strategy = "NotABuiltIn" };
         options.Endpoints.Add(Picks.Address(0));

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Configuration;
 
@@ -107,13 +108,13 @@ public sealed class ReloadValidationTests
         Assert.Equal(2, pool.Endpoints.Count);
     }
 
-    private static (ServiceProvider Provider, ReloadableConfigurationSource Source, RecordingLoggerFactory Logs) Build(Action<LoadBalancingOptions>? configure = null)
+    private static (ServiceProvider Provider, ReloadableConfigurationSource Source, FakeLogCollector Logs) Build(Action<LoadBalancingOptions>? configure = null)
     {
         var source = new ReloadableConfigurationSource(s_good);
-        var logs = new RecordingLoggerFactory();
+        var logs = new FakeLogCollector();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Add(source).Build());
-        services.AddSingleton<ILoggerFactory>(logs);
+        services.AddLogging(b => b.AddRecording(logs).SetMinimumLevel(LogLevel.Trace));
         services.AddLoadBalancedHttpClient("catalog", configure);
         return (services.BuildServiceProvider(), source, logs);
     }

@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using static Loadstone.Tests.Configuration.ValidationMatrix;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Configuration;
 
@@ -226,14 +228,14 @@ public sealed class ValidationMatrixTests
     [MemberData(nameof(Pushed))]
     public async Task Pushed_InvalidSet_RejectedLoggedAndLastGoodKept(string set, string expected)
     {
-        var logs = new RecordingLoggerFactory();
+        var logs = new FakeLogCollector();
         var source = new DynamicEndpointSource("registry", [A, B]);
-        using var pool = new ServicePool("catalog", new LoadBalancingOptions(), new ServicePoolDependencies { EndpointSources = [source], LoggerFactory = logs });
+        using var pool = new ServicePool("catalog", new LoadBalancingOptions(), new ServicePoolDependencies { EndpointSources = [source], LoggerFactory = logs.CreateFactory() });
         await pool.InitializeAsync().WaitAsync(Wait);
 
         source.Update(s_sets[set]!);
 
-        Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
+        Assert.True(SpinWait.SpinUntil(() => logs.CountOf("SourceUpdateRejected") == 1, Wait));
         var entry = logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected");
         Assert.Null(entry.Exception);
         AssertMatches(expected, entry.Message);
@@ -244,15 +246,15 @@ public sealed class ValidationMatrixTests
     [MemberData(nameof(Polled))]
     public async Task Polled_InvalidAnswer_RejectedLoggedAndLastGoodKept(string answer, string expected)
     {
-        var logs = new RecordingLoggerFactory();
-        var time = new ManualTimeProvider();
+        var logs = new FakeLogCollector();
+        var time = TestClock.Create();
         var calls = 0;
         var source = EndpointSource.FromDelegate(
             "poller",
             _ => new ValueTask<IEnumerable<LoadBalancedEndpoint>>(Interlocked.Increment(ref calls) == 1 ? [A, B] : s_polled[answer]()),
             TimeSpan.FromSeconds(1),
             time);
-        using var pool = new ServicePool("catalog", new LoadBalancingOptions(), new ServicePoolDependencies { EndpointSources = [source], LoggerFactory = logs });
+        using var pool = new ServicePool("catalog", new LoadBalancingOptions(), new ServicePoolDependencies { EndpointSources = [source], LoggerFactory = logs.CreateFactory() });
         await pool.InitializeAsync().WaitAsync(Wait);
 
         time.Advance(TimeSpan.FromSeconds(1));
@@ -270,10 +272,10 @@ public sealed class ValidationMatrixTests
     {
         var good = Settings("Strategy=RoundRobin", baseEndpoints: true);
         var source = new ReloadableConfigurationSource(good);
-        var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Add(source).Build());
-        services.AddLogging(b => b.AddProvider(logs));
+        services.AddLogging(b => b.AddRecording(logs));
         services.AddLoadBalancedHttpClient("catalog");
         using var provider = services.BuildServiceProvider();
         var pool = provider.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
@@ -288,7 +290,7 @@ public sealed class ValidationMatrixTests
 
         source.Provider.Replace(bad);
 
-        var entry = Assert.Single(logs.Entries, e => e.EventId.Name == "ReloadRejected");
+        var entry = Assert.Single(logs.Entries, e => e.Id.Name == "ReloadRejected");
         Assert.Equal(LogLevel.Error, entry.Level);
         Assert.StartsWith("Reloaded configuration of service 'catalog' was rejected; the current options are kept: ", entry.Message, StringComparison.Ordinal);
         AssertMatches(expected, entry.Message);

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Loadstone.Tests.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -54,7 +55,7 @@ public sealed class ConnectCallbackTests : IAsyncLifetime
     public async Task ConnectCallback_BackendKilled_TriedAtMostUntilEjectedThenAvoidedAndNoRequestFails()
     {
         using var pool = ConnectionKit.Pool("catalog", LoadBalancingStrategies.LeastRequests, _backends.Select(b => b.Endpoint),
-            o => (o.HealthChecks.Passive.SplitLocalFailures, o.HealthChecks.Passive.ConsecutiveLocalFailures) = (true, 1), time: new ManualTimeProvider());
+            o => (o.HealthChecks.Passive.SplitLocalFailures, o.HealthChecks.Passive.ConsecutiveLocalFailures) = (true, 1), time: TestClock.Create());
         using var balancer = new ConnectionBalancer(pool);
         SetDelay(Hold);
         using (var before = NewClient(balancer))

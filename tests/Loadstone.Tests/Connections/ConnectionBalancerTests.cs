@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using static Loadstone.Tests.Connections.ConnectionKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -101,7 +102,7 @@ public sealed class ConnectionBalancerTests
     public async Task ConnectAsync_NoEndpoints_ThrowsNoAvailableEndpointWithThePoolsReason()
     {
         var source = new DynamicEndpointSource("registry") { AllowsEmpty = true };
-        var setup = new PoolSetup { Time = new ManualTimeProvider() };
+        var setup = new PoolSetup { Time = TestClock.Create() };
         setup.Sources.Add(source);
         using var pool = setup.Create("cache");
         await pool.InitializeAsync();
@@ -161,7 +162,7 @@ public sealed class ConnectionBalancerTests
     [Fact]
     public async Task ConnectAsync_AttemptOutlivesConnectTimeout_TimeoutChargedAndNextEndpointTried()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var silent = TcpTestServer.Silent();
         using var certificate = Http.TestCertificates.CreateSelfSigned("cache");
         await using var good = TcpTestServer.Echo(certificate);
@@ -188,7 +189,7 @@ public sealed class ConnectionBalancerTests
     [Fact]
     public async Task ConnectAsync_DeadlineRunsOut_ThrowsDeadlineExceededWithoutChargingTheEndpoint()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var silent = TcpTestServer.Silent();
         using var pool = Pool("cache", LoadBalancingStrategies.FirstAvailable, [silent.Endpoint], time: time);
         using var balancer = new ConnectionBalancer(pool, new ConnectionBalancerOptions
@@ -214,7 +215,7 @@ public sealed class ConnectionBalancerTests
     [Fact]
     public async Task ConnectAsync_TimeoutThenDeadline_SecondAttemptGetsOnlyWhatIsLeftOfTheDeadline()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var first = TcpTestServer.Silent();
         await using var second = TcpTestServer.Silent();
         using var pool = Pool("cache", LoadBalancingStrategies.FirstAvailable, [first.Endpoint, second.Endpoint], time: time);
@@ -283,7 +284,7 @@ public sealed class ConnectionBalancerTests
     [Fact]
     public async Task Connection_ClosedNormally_NoLatencySampleFromItsLifetime()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var server = TcpTestServer.Echo();
         using var pool = Pool("echo", LoadBalancingStrategies.FirstAvailable, [server.Endpoint], time: time);
         using var balancer = new ConnectionBalancer(pool);

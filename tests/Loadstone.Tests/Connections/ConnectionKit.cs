@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -9,12 +10,12 @@ internal static class ConnectionKit
 {
     /// <summary>A pool over the given addresses: a manual clock, a seeded random source, passive checks at their defaults.</summary>
     public static ServicePool Pool(string service, string strategy, IEnumerable<string> addresses, Action<LoadBalancingOptions>? configure = null,
-        ManualTimeProvider? time = null)
+        FakeTimeProvider? time = null)
     {
         var setup = new PoolSetup
         {
             Options = new LoadBalancingOptions { Strategy = strategy },
-            Time = time ?? new ManualTimeProvider(),
+            Time = time ?? TestClock.Create(),
             Random = new Random(11),
         };
         foreach (var address in addresses)

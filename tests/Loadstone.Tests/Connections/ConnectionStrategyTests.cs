@@ -1,4 +1,5 @@
 using static Loadstone.Tests.Connections.ConnectionKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -42,7 +43,7 @@ public sealed class ConnectionStrategyTests
     [Fact]
     public async Task SlowStart_NewEndpointRampsUpItsShareOfNewConnections()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var a = TcpTestServer.Echo();
         await using var b = TcpTestServer.Echo();
         await using var c = TcpTestServer.Echo();

@@ -1,9 +1,12 @@
-using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Loadstone.Tests.Http;
+using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Connections.ConnectionKit;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -14,43 +17,12 @@ public sealed class ConnectionTelemetryTests
     public async Task Metrics_OpenedFailedActiveAndDuration_RecordedPerServiceAndEndpoint()
     {
         var service = $"metrics-{Guid.NewGuid():N}";
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var server = TcpTestServer.Echo();
         var refusing = RefusingEndpoint();
         using var pool = Pool(service, LoadBalancingStrategies.FirstAvailable, [refusing, server.Endpoint], time: time);
         using var balancer = new ConnectionBalancer(pool);
-        var measurements = new ConcurrentQueue<(string Name, double Value, Dictionary<string, object?> Tags)>();
-        var advice = new ConcurrentDictionary<string, IReadOnlyList<double>?>();
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == LoadstoneMetrics.MeterName && instrument.Name.StartsWith("loadstone.connection", StringComparison.Ordinal))
-            {
-                if (instrument is Histogram<double> histogram)
-                {
-                    advice[instrument.Name] = histogram.Advice?.HistogramBucketBoundaries;
-                }
-
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        {
-            var copy = new Dictionary<string, object?>();
-            foreach (var tag in tags)
-            {
-                copy[tag.Key] = tag.Value;
-            }
-
-            if (Equals(copy.GetValueOrDefault("loadstone.service"), service))
-            {
-                measurements.Enqueue((instrument.Name, value, copy));
-            }
-        }
-
-        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
-        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
-        listener.Start();
+        using var metrics = new LoadstoneMetricCollector(service);
 
         var connection = await balancer.ConnectAsync();
         time.Advance(TimeSpan.FromSeconds(42));
@@ -58,14 +30,14 @@ public sealed class ConnectionTelemetryTests
 
         var good = new LoadBalancedEndpoint(server.Endpoint).Id;
         var bad = new LoadBalancedEndpoint(refusing).Id;
-        var failed = Assert.Single(measurements, m => m.Name == "loadstone.connections.failed");
-        Assert.Equal((1d, bad, "refused"), (failed.Value, failed.Tags["loadstone.endpoint"], failed.Tags["loadstone.connection.error"]));
-        var opened = Assert.Single(measurements, m => m.Name == "loadstone.connections.opened");
-        Assert.Equal((1d, good), (opened.Value, opened.Tags["loadstone.endpoint"]));
-        Assert.Equal([1d, -1d], measurements.Where(m => m.Name == "loadstone.connections.active").Select(m => m.Value));
-        var duration = Assert.Single(measurements, m => m.Name == "loadstone.connection.duration");
-        Assert.Equal((42d, good), (duration.Value, duration.Tags["loadstone.endpoint"]));
-        Assert.Equal(ConnectionMetrics.DurationBoundaries, advice["loadstone.connection.duration"]);
+        var failed = Assert.Single(metrics.Of("loadstone.connections.failed"));
+        Assert.Equal((1d, bad, "refused"), (failed.Value, failed.Tag("loadstone.endpoint"), failed.Tag("loadstone.connection.error")));
+        var opened = Assert.Single(metrics.Of("loadstone.connections.opened"));
+        Assert.Equal((1d, good), (opened.Value, opened.Tag("loadstone.endpoint")));
+        Assert.Equal([1d, -1d], metrics.Of("loadstone.connections.active").Select(m => m.Value));
+        var duration = Assert.Single(metrics.Of("loadstone.connection.duration"));
+        Assert.Equal((42d, good), (duration.Value, duration.Tag("loadstone.endpoint")));
+        Assert.Equal(ConnectionMetrics.DurationBoundaries, Assert.IsType<Histogram<double>>(metrics.Instrument("loadstone.connection.duration")).Advice?.HistogramBucketBoundaries);
     }
 
     [Fact]
@@ -77,30 +49,20 @@ public sealed class ConnectionTelemetryTests
         services.AddLoadBalancedConnections("cache", o => o.Endpoints.Add(server.Endpoint));
         await using var provider = services.BuildServiceProvider();
         var factory = provider.GetRequiredService<IMeterFactory>();
-        var opened = 0L;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == factory && instrument.Name == "loadstone.connections.opened")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref opened, value));
-        listener.Start();
+        using var opened = new MetricCollector<long>(factory, LoadstoneMetrics.MeterName, "loadstone.connections.opened");
 
         await using (await provider.GetRequiredKeyedService<ConnectionBalancer>("cache").ConnectAsync())
         {
         }
 
-        Assert.Equal(1, Interlocked.Read(ref opened));
+        Assert.Equal(1, opened.GetMeasurementSnapshot().EvaluateAsCounter());
     }
 
     [Fact]
     public async Task Logs_AttemptFailedThenConnectFailed_WithStableEventIds()
     {
-        var logs = new CapturingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        var logs = new FakeLogCollector();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddRecording(logs).SetMinimumLevel(LogLevel.Trace));
         var first = RefusingEndpoint();
         var second = RefusingEndpoint();
         using var pool = Pool("cache", LoadBalancingStrategies.FirstAvailable, [first, second]);
@@ -109,8 +71,8 @@ public sealed class ConnectionTelemetryTests
         var ex = await Assert.ThrowsAsync<ServiceConnectionException>(() => balancer.ConnectAsync().AsTask());
 
         var entries = logs.Entries.Where(e => e.Category == "Loadstone.Connections").ToList();
-        Assert.Equal([300, 301], entries.Select(e => e.EventId.Id));
-        Assert.Equal(["ConnectAttemptFailed", "ConnectFailed"], entries.Select(e => e.EventId.Name));
+        Assert.Equal([300, 301], entries.Select(e => e.Id.Id));
+        Assert.Equal(["ConnectAttemptFailed", "ConnectFailed"], entries.Select(e => e.Id.Name));
         Assert.Equal($"Service 'cache': connect attempt 1 of 2 to {new LoadBalancedEndpoint(first).Id} failed: connection refused. Trying another endpoint.", entries[0].Message);
         Assert.Equal([LogLevel.Debug, LogLevel.Warning], entries.Select(e => e.Level));
         Assert.Equal($"Service 'cache': no connection after 2 attempts. {ex.Message}", entries[1].Message);
@@ -119,8 +81,8 @@ public sealed class ConnectionTelemetryTests
     [Fact]
     public async Task Logs_ConnectionFailedWhileOpen_LoggedWhenClosed()
     {
-        var logs = new CapturingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        var logs = new FakeLogCollector();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddRecording(logs).SetMinimumLevel(LogLevel.Debug));
         await using var server = TcpTestServer.Echo();
         using var pool = Pool("echo", LoadBalancingStrategies.FirstAvailable, [server.Endpoint]);
         using var balancer = new ConnectionBalancer(pool, loggerFactory: loggerFactory);
@@ -129,7 +91,7 @@ public sealed class ConnectionTelemetryTests
         connection.ReportFailure();
         await connection.DisposeAsync();
 
-        var entry = Assert.Single(logs.Entries, e => e.EventId.Id == 303);
+        var entry = Assert.Single(logs.Entries, e => e.Id.Id == 303);
         Assert.Equal(LogLevel.Debug, entry.Level);
         Assert.StartsWith($"Service 'echo': a connection to {new LoadBalancedEndpoint(server.Endpoint).Id} failed after ", entry.Message, StringComparison.Ordinal);
     }

@@ -1,6 +1,8 @@
 using Loadstone.Tests.Http;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Connections.ConnectionKit;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Connections;
 
@@ -10,7 +12,7 @@ namespace Loadstone.Tests.Connections;
 /// </summary>
 public sealed class DrainingConnectionTests : IAsyncLifetime
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
     private TcpTestServer _a = null!;
     private TcpTestServer _b = null!;
     private DynamicEndpointSource _source = null!;
@@ -64,8 +66,8 @@ public sealed class DrainingConnectionTests : IAsyncLifetime
     [Fact]
     public async Task EndpointRemoved_CloseOnDeregistration_ClosedWhenTheDelayEndsNotBefore()
     {
-        var logs = new CapturingLoggerProvider();
-        using var loggerFactory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var logs = new FakeLogCollector();
+        using var loggerFactory = LoggerFactory.Create(b => b.AddRecording(logs));
         using var balancer = new ConnectionBalancer(_pool, new ConnectionBalancerOptions { CloseConnectionsOnDeregistration = true }, loggerFactory);
         var toA = await balancer.ConnectAsync();
         RemoveA();
@@ -86,7 +88,7 @@ public sealed class DrainingConnectionTests : IAsyncLifetime
         Assert.Equal("b", await EchoAsync(toB, "b"));
         Assert.Equal(1, balancer.OpenConnections);
         Assert.Equal(0, toA.State.FailedRequests); // closing it was the balancer's doing, not a failure of A
-        var log = Assert.Single(logs.Entries, e => e.EventId.Id == 302);
+        var log = Assert.Single(logs.Entries, e => e.Id.Id == 302);
         Assert.Equal($"Service 'echo' closed a connection to {new LoadBalancedEndpoint(_a.Endpoint).Id}: the endpoint left the pool and its deregistration delay ended.", log.Message);
         await toB.DisposeAsync();
     }

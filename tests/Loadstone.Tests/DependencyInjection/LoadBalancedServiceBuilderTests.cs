@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Loadstone.Tests.Health;
 using Loadstone.Tests.Http;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.DependencyInjection;
 
@@ -105,7 +106,7 @@ public sealed class LoadBalancedServiceBuilderTests : IClassFixture<ThreeBackend
     [Fact]
     public async Task UseStrategy_WithUseRandomAndAContainerClock_ThePoolPicksWithItAndItsContextHasBoth()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var random = new Random(3);
         StrategyContext? seen = null;
         var services = new ServiceCollection();
@@ -141,7 +142,7 @@ public sealed class LoadBalancedServiceBuilderTests : IClassFixture<ThreeBackend
     [Fact]
     public async Task UseProbeHandler_ActiveChecks_ProbesGoThroughTheHandlerItBuilds()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var handlers = new ConcurrentQueue<ProbeGate>();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);

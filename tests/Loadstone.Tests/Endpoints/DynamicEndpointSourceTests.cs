@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Endpoints;
 
@@ -37,14 +39,14 @@ public sealed class DynamicEndpointSourceTests
     [Fact]
     public async Task Update_Empty_RejectedAndLastGoodSetKept()
     {
-        var logs = new RecordingLoggerFactory();
+        var logs = new FakeLogCollector();
         var source = new DynamicEndpointSource("registry", [A, B]);
         using var pool = Pool(source, logs: logs);
         await pool.InitializeAsync();
 
         source.Update([]);
 
-        Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
+        Assert.True(SpinWait.SpinUntil(() => logs.CountOf("SourceUpdateRejected") == 1, Wait));
         Assert.Equal([A, B], Members(pool));
         var entry = logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected");
         Assert.Contains("'registry'", entry.Message, StringComparison.Ordinal);
@@ -71,14 +73,14 @@ public sealed class DynamicEndpointSourceTests
     [Fact]
     public async Task Update_Duplicates_RejectedAndLastGoodSetKept()
     {
-        var logs = new RecordingLoggerFactory();
+        var logs = new FakeLogCollector();
         var source = new DynamicEndpointSource("registry", [A, B]);
         using var pool = Pool(source, logs: logs);
         await pool.InitializeAsync();
 
         source.Update([C, new LoadBalancedEndpoint("HTTP://10.0.0.3:8080/"), A]);
 
-        Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
+        Assert.True(SpinWait.SpinUntil(() => logs.CountOf("SourceUpdateRejected") == 1, Wait));
         Assert.Equal([A, B], Members(pool));
         Assert.Contains(
             "Endpoint source 'registry' of service 'svc' lists endpoint 'http://10.0.0.3:8080' more than once.",
@@ -93,20 +95,20 @@ public sealed class DynamicEndpointSourceTests
     [Fact]
     public async Task Update_SetWithANull_RejectedByNameWithoutAnExceptionAndLastGoodSetKept()
     {
-        var logs = new RecordingLoggerFactory();
+        var logs = new FakeLogCollector();
         var source = new DynamicEndpointSource("registry", [A, B]);
         using var pool = Pool(source, logs: logs);
         await pool.InitializeAsync();
 
         source.Update([C, null!]);
 
-        Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceUpdateRejected") == 1, Wait));
+        Assert.True(SpinWait.SpinUntil(() => logs.CountOf("SourceUpdateRejected") == 1, Wait));
         var entry = logs.Entries.Single(e => e.Id.Name == "SourceUpdateRejected");
         Assert.Equal(
             "Service 'svc' rejected an update from endpoint source 'registry' and keeps its last good endpoints: Endpoint source 'registry' of service 'svc' returned null at index 1; every entry must be an endpoint.",
             entry.Message);
         Assert.Null(entry.Exception);
-        Assert.Equal(0, logs.Count("SourceFailed"));
+        Assert.Equal(0, logs.CountOf("SourceFailed"));
         Assert.Equal([A, B], Members(pool));
 
         // The source is not stuck: the next good update applies.
@@ -134,7 +136,7 @@ public sealed class DynamicEndpointSourceTests
     [Fact]
     public async Task Refresh_SourceThrows_LastGoodSetKept()
     {
-        var logs = new RecordingLoggerFactory();
+        var logs = new FakeLogCollector();
         var source = new ScriptedSource([A, B]);
         using var pool = Pool(source, logs: logs);
         await pool.InitializeAsync();
@@ -142,7 +144,7 @@ public sealed class DynamicEndpointSourceTests
         source.Fail = new InvalidOperationException("registry down");
         source.Signal();
 
-        Assert.True(SpinWait.SpinUntil(() => logs.Count("SourceFailed") == 1, Wait));
+        Assert.True(SpinWait.SpinUntil(() => logs.CountOf("SourceFailed") == 1, Wait));
         Assert.Equal([A, B], Members(pool));
         Assert.Equal("registry down", logs.Entries.Single(e => e.Id.Name == "SourceFailed").Exception?.Message);
 
@@ -155,22 +157,22 @@ public sealed class DynamicEndpointSourceTests
     [Fact]
     public async Task InitializeAsync_SourceThrowsFirstTime_ReadyWithCodeEndpoints()
     {
-        var logs = new RecordingLoggerFactory();
+        var logs = new FakeLogCollector();
         var source = new ScriptedSource([A]) { Fail = new InvalidOperationException("registry down") };
         var options = new LoadBalancingOptions();
         options.Endpoints.Add(B);
-        using var pool = new ServicePool("svc", options, new ServicePoolDependencies { EndpointSources = [source], LoggerFactory = logs });
+        using var pool = new ServicePool("svc", options, new ServicePoolDependencies { EndpointSources = [source], LoggerFactory = logs.CreateFactory() });
 
         await pool.InitializeAsync().WaitAsync(Wait);
 
         Assert.Equal([B], Members(pool));
-        Assert.Equal(1, logs.Count("SourceFailed"));
+        Assert.Equal(1, logs.CountOf("SourceFailed"));
     }
 
     [Fact]
     public async Task Update_EndpointKept_StateSurvives()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var source = new DynamicEndpointSource("registry", [A, B]);
         using var pool = Pool(source, LoadBalancingStrategies.FirstAvailable, time: time);
         await pool.InitializeAsync();
@@ -235,14 +237,14 @@ public sealed class DynamicEndpointSourceTests
     }
 
     private static ServicePool Pool(IEndpointSource source, string strategy = LoadBalancingStrategies.RoundRobin,
-        RecordingLoggerFactory? logs = null, TimeProvider? time = null)
+        FakeLogCollector? logs = null, TimeProvider? time = null)
     {
         return new ServicePool("svc", new LoadBalancingOptions { Strategy = strategy }, new ServicePoolDependencies
         {
             TimeProvider = time ?? TimeProvider.System,
             Random = new Random(1),
             EndpointSources = [source],
-            LoggerFactory = logs,
+            LoggerFactory = logs?.CreateFactory(),
         });
     }
 

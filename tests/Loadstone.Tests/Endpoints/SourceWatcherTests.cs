@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Endpoints;
 
@@ -7,10 +8,10 @@ public sealed class SourceWatcherTests
 {
     private readonly Lock _gate = new();
     private readonly List<string> _changes = [];
-    private readonly RecordingLoggerFactory _logs = new();
+    private readonly FakeLogCollector _logs = new();
 
     private SourceWatcher Watch(params IEndpointSource[] sources) =>
-        new("catalog", sources, _gate, cause => _changes.Add(cause), _logs.CreateLogger("test"));
+        new("catalog", sources, _gate, cause => _changes.Add(cause), new FakeLogger(_logs, "test"));
 
     private static LoadBalancedEndpoint E(int i) => new($"http://10.0.0.{i}:8080");
 
@@ -50,7 +51,7 @@ public sealed class SourceWatcherTests
         source.Update([E(2), E(2)]);
 
         Assert.Equal([E(1)], watcher.Endpoints);
-        Assert.Equal(2, _logs.Count("SourceUpdateRejected"));
+        Assert.Equal(2, _logs.CountOf("SourceUpdateRejected"));
         Assert.Contains(_logs.Entries, e => e.Message.Contains("endpoint source 'registry'", StringComparison.Ordinal));
     }
 
@@ -64,7 +65,7 @@ public sealed class SourceWatcherTests
         await watcher.Ready.WaitAsync(TimeSpan.FromSeconds(10)); // a broken source must not hang callers
 
         Assert.Empty(watcher.Endpoints);
-        Assert.Equal(1, _logs.Count("SourceFailed"));
+        Assert.Equal(1, _logs.CountOf("SourceFailed"));
         flaky.Answer = () => [E(1)];
         flaky.Fire();
         Assert.Equal([E(1)], watcher.Endpoints);

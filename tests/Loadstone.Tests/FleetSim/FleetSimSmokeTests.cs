@@ -1,4 +1,6 @@
-using Loadstone.FleetSim;
+extern alias fleetsim;
+
+using fleetsim::Loadstone.FleetSim;
 
 namespace Loadstone.Tests.FleetSim;
 
@@ -46,7 +48,7 @@ public sealed class FleetSimSmokeTests
         var directory = Path.Combine(Path.GetTempPath(), "loadstone-fleetsim-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var exit = Loadstone.FleetSim.Program.Main(["churn", "--clients", "50", "--endpoints", "200", "--subset", "10", "--out", directory]);
+            var exit = fleetsim::Loadstone.FleetSim.Program.Main(["churn", "--clients", "50", "--endpoints", "200", "--subset", "10", "--out", directory]);
 
             Assert.Equal(0, exit);
             var csv = File.ReadAllLines(Path.Combine(directory, "churn.csv"));

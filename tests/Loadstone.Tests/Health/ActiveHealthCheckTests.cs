@@ -1,4 +1,5 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Health;
 
@@ -10,7 +11,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_FirstProbePasses_InitialBecomesHealthy()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
         EnableActive(setup);
@@ -29,7 +30,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_ServerErrorUpToUnhealthyThreshold_UnhealthyWithResponseCodeMismatch()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
         EnableActive(setup, a => a.UnhealthyThreshold = 3);
@@ -57,7 +58,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_BackendSlowerThanTimeout_UnhealthyWithTimeout()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
         var active = EnableActive(setup, a => a.UnhealthyThreshold = 1);
@@ -79,7 +80,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_ClosedPort_InitialUntilThresholdThenUnhealthyWithConnectionFailure()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, $"http://127.0.0.1:{ClosedPort()}");
         EnableActive(setup, a => a.UnhealthyThreshold = 2);
         using var pool = setup.Create("catalog");
@@ -98,7 +99,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_BackendStopped_UnhealthyWithConnectionFailure()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backend = await TestBackend.StartAsync("a");
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
         EnableActive(setup, a => a.UnhealthyThreshold = 1);
@@ -117,7 +118,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_UnhealthyThenPasses_HealthyOnlyAfterHealthyThreshold()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         backend.StatusCode = 503;
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
@@ -145,7 +146,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_FailureBetweenPasses_RestartsTheHealthyCount()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         backend.StatusCode = 500;
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
@@ -181,7 +182,7 @@ public sealed class ActiveHealthCheckTests
     [InlineData("200-204, 404", 404, true)]
     public async Task Probe_Matcher_DecidesWhichStatusPasses(string matcher, int status, bool passes)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         backend.StatusCode = status;
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
@@ -199,7 +200,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_PathAndPortOverride_ProbesThatPortAndPathWithQuery()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var traffic = await TestBackend.StartAsync("traffic");
         await using var health = await TestBackend.StartAsync("health");
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, traffic.Address.ToString());
@@ -217,7 +218,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_EndpointWithPathPrefix_ProbesBehindThePrefix()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, new Uri(backend.Address, "/api").ToString());
         EnableActive(setup, a => a.Path = "/health");
@@ -233,7 +234,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_Request_CarriesTheHealthCheckUserAgent()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await UserAgentBackend.StartAsync();
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
         EnableActive(setup);
@@ -252,7 +253,7 @@ public sealed class ActiveHealthCheckTests
     [InlineData("200-399", EndpointHealth.Healthy)]
     public async Task Probe_RedirectToAnotherHost_NotFollowedAndJudgedByTheMatcher(string matcher, EndpointHealth expected)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var elsewhere = await UserAgentBackend.StartAsync();
         await using var redirecting = await UserAgentBackend.StartAsync(context =>
         {
@@ -276,7 +277,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_StillInFlightAcrossSeveralIntervals_StartsNoSecondProbe()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var gate = new ProbeGate(holding: true);
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
@@ -306,7 +307,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_WithJitter_NextProbeWithinTheJitteredInterval()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var gate = new ProbeGate();
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
@@ -334,7 +335,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Probe_BeforeFirstUse_NotStartedUnlessEager()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var lazyGate = new ProbeGate();
         var lazySetup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
@@ -360,7 +361,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task Dispose_AfterProbing_NoFurtherProbes()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var gate = new ProbeGate();
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
@@ -386,7 +387,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task SendAsync_UnhealthyEndpoint_GetsNoTraffic()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var sick = await TestBackend.StartAsync("sick");
         await using var well = await TestBackend.StartAsync("well");
         sick.StatusCode = 500;
@@ -413,7 +414,7 @@ public sealed class ActiveHealthCheckTests
     [Fact]
     public async Task TryApplyOptions_ActiveChecksSwitchedOnThenOff_ProbingStartsAndStops()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var gate = new ProbeGate();
         PoolSetup Reloaded(bool active)

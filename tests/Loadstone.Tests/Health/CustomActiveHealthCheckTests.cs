@@ -1,4 +1,5 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Health;
 
@@ -10,7 +11,7 @@ public sealed class CustomActiveHealthCheckTests
     [Fact]
     public async Task CustomCheck_ItsRequestIsSent_AndItsVerdictMovesTheEndpoint()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var check = new BodyCheck();
         var setup = new PoolSetup

@@ -1,13 +1,14 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Health;
 
 /// <summary>Draining: an endpoint removed from its source finishes its in-flight requests, then leaves.</summary>
 public sealed class DrainingTests
 {
-    private static async Task<(ServicePool Pool, ManualTimeProvider Time, DynamicEndpointSource Source)> CreateAsync(TimeSpan? delay = null)
+    private static async Task<(ServicePool Pool, FakeTimeProvider Time, DynamicEndpointSource Source)> CreateAsync(TimeSpan? delay = null)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(Fake(0)), new LoadBalancedEndpoint(Fake(1))]);
         var setup = Setup(time, LoadBalancingStrategies.FirstAvailable);
         setup.Sources.Add(source);

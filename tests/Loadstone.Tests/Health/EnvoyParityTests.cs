@@ -1,5 +1,6 @@
 using Loadstone.Tests.Telemetry;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Health;
 
@@ -12,9 +13,9 @@ namespace Loadstone.Tests.Health;
 /// </summary>
 public sealed class EnvoyParityTests
 {
-    private static async Task<(ServicePool Pool, ManualTimeProvider Time)> CreateAsync(string service, int endpoints, Action<OutlierDetectionOptions>? configure = null)
+    private static async Task<(ServicePool Pool, FakeTimeProvider Time)> CreateAsync(string service, int endpoints, Action<OutlierDetectionOptions>? configure = null)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, Enumerable.Range(0, endpoints).Select(Fake).ToArray());
         configure?.Invoke(setup.Options.HealthChecks.Passive);
         var pool = setup.Create(service);
@@ -125,13 +126,13 @@ public sealed class EnvoyParityTests
             CompleteOn(pool, host, RequestOutcome.ServerError, 5);
             var length = (Status(pool, 0).EjectedUntil!.Value - start).TotalSeconds;
             lengths.Add(length);
-            time.Advance(TimeSpan.FromSeconds(length)); // ends on an interval tick (all lengths are multiples of 10 s)
+            time.AdvanceInSteps(TimeSpan.FromSeconds(length)); // ends on an interval tick (all lengths are multiples of 10 s)
         }
 
         Assert.Equal([30, 60, 90, 120, 150, 180, 210, 240, 270, 300, 300, 300], lengths);
         Assert.Equal(11, host.EjectionMultiplier); // 300 ÷ 30 + 1: uncapped it would be 12
 
-        time.Advance(TimeSpan.FromSeconds(30)); // three quiet interval ticks: 11 → 8
+        time.AdvanceInSteps(TimeSpan.FromSeconds(30)); // three quiet interval ticks: 11 → 8
         var again = time.GetUtcNow();
         CompleteOn(pool, host, RequestOutcome.ServerError, 5);
 
@@ -191,7 +192,7 @@ public sealed class EnvoyParityTests
     {
         var (pool, _) = await CreateAsync("envoy-enforcing", 3, p => p.EnforcingPercent = 0);
         using var _1 = pool;
-        using var metrics = new MetricCollector("envoy-enforcing");
+        using var metrics = new LoadstoneMetricCollector("envoy-enforcing");
 
         CompleteOn(pool, pool.Endpoints[0], RequestOutcome.ServerError, 5);
 

@@ -21,8 +21,8 @@ internal static class HealthKit
     public static void WaitFor(Func<bool> condition, string what) =>
         Assert.True(SpinWait.SpinUntil(condition, WaitLimit), $"Timed out waiting for: {what}");
 
-    /// <summary>A pool over the given addresses with a manual clock, no jitter anywhere, passive checks on (their defaults).</summary>
-    public static PoolSetup Setup(ManualTimeProvider time, string strategy, params string[] addresses)
+    /// <summary>A pool over the given addresses on the given (fake) clock, no jitter anywhere, passive checks on (their defaults).</summary>
+    public static PoolSetup Setup(TimeProvider time, string strategy, params string[] addresses)
     {
         var setup = new PoolSetup
         {

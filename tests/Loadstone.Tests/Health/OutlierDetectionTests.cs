@@ -1,14 +1,15 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Health;
 
 /// <summary>Passive health checks (outlier detection) fed by lease outcomes, with a manual clock and no HTTP.</summary>
 public sealed class OutlierDetectionTests
 {
-    private static async Task<(ServicePool Pool, ManualTimeProvider Time)> CreateAsync(int endpoints, Action<OutlierDetectionOptions> configure,
+    private static async Task<(ServicePool Pool, FakeTimeProvider Time)> CreateAsync(int endpoints, Action<OutlierDetectionOptions> configure,
         string strategy = LoadBalancingStrategies.FirstAvailable)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, strategy, Enumerable.Range(0, endpoints).Select(Fake).ToArray());
         setup.Options.HealthChecks.Passive.ConsecutiveServerErrors = 0;
         setup.Options.HealthChecks.Passive.ConsecutiveGatewayErrors = 0;
@@ -165,11 +166,11 @@ public sealed class OutlierDetectionTests
         foreach (var length in new[] { 10, 20, 30 })
         {
             CompleteOn(pool, state, RequestOutcome.ConnectionFailure);
-            time.Advance(TimeSpan.FromSeconds(length));
+            time.AdvanceInSteps(TimeSpan.FromSeconds(length));
         }
 
         Assert.Equal(3, state.EjectionMultiplier);
-        time.Advance(TimeSpan.FromSeconds(20)); // two quiet intervals
+        time.AdvanceInSteps(TimeSpan.FromSeconds(20)); // two quiet intervals
         Assert.Equal(1, state.EjectionMultiplier);
         var start = time.GetUtcNow();
         CompleteOn(pool, state, RequestOutcome.ConnectionFailure);
@@ -184,11 +185,11 @@ public sealed class OutlierDetectionTests
         using var _1 = pool;
         var state = pool.Endpoints[0];
         CompleteOn(pool, state, RequestOutcome.ConnectionFailure);
-        time.Advance(TimeSpan.FromSeconds(10));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(10));
         CompleteOn(pool, state, RequestOutcome.ConnectionFailure);
-        time.Advance(TimeSpan.FromSeconds(20));
+        time.AdvanceInSteps(TimeSpan.FromSeconds(20));
 
-        time.Advance(TimeSpan.FromMinutes(5));
+        time.AdvanceInSteps(TimeSpan.FromMinutes(5));
         var start = time.GetUtcNow();
         CompleteOn(pool, state, RequestOutcome.ConnectionFailure);
 
@@ -300,7 +301,7 @@ public sealed class OutlierDetectionTests
     [Fact]
     public async Task Ejection_ActiveProbePasses_EndsTheEjectionEarly()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var backend = await TestBackend.StartAsync("a");
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
         EnableActive(setup);

@@ -1,5 +1,6 @@
 using System.Net;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Health;
 
@@ -23,7 +24,7 @@ public sealed class RealBackendOutlierTests
                 backend.StatusFor = n => n % 100 == 50 ? 500 : 200;
             }
 
-            var time = new ManualTimeProvider();
+            var time = TestClock.Create();
             var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backends.Select(b => b.Address.ToString()).ToArray());
             using var pool = setup.Create("success-rate");
             using var client = new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler()));

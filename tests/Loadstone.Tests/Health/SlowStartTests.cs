@@ -1,4 +1,5 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Health;
 
@@ -8,10 +9,10 @@ public sealed class SlowStartTests
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(100);
 
     /// <summary>A pool whose source starts with endpoint 0; endpoint 1 is added (at the current time) by the caller.</summary>
-    private static async Task<(ServicePool Pool, ManualTimeProvider Time, DynamicEndpointSource Source)> CreateAsync(
+    private static async Task<(ServicePool Pool, FakeTimeProvider Time, DynamicEndpointSource Source)> CreateAsync(
         Action<SlowStartOptions>? configure = null, string strategy = LoadBalancingStrategies.WeightedRoundRobin)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(Fake(0))]);
         var setup = Setup(time, strategy);
         setup.Sources.Add(source);
@@ -70,7 +71,7 @@ public sealed class SlowStartTests
     [Fact]
     public async Task Entry_EndpointsStartingTogether_DoNotRamp()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.WeightedRoundRobin, Fake(0), Fake(1));
         setup.Options.SlowStart.Window = Window;
         using var pool = setup.Create("catalog");
@@ -84,7 +85,7 @@ public sealed class SlowStartTests
     [Fact]
     public async Task Entry_EndpointsStartingTogetherWithActiveChecks_DoNotRamp()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
         await using var c = await TestBackend.StartAsync("c");
@@ -103,7 +104,7 @@ public sealed class SlowStartTests
     [Fact]
     public async Task Entry_EndpointAddedToAPoolOfInitialEndpoints_DoesNotRamp()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(a.Address)]);
@@ -125,7 +126,7 @@ public sealed class SlowStartTests
     [Fact]
     public async Task Entry_NewEndpointJoiningHealthyOnesWithActiveChecks_Ramps()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
         var source = new DynamicEndpointSource("registry", [new LoadBalancedEndpoint(a.Address)]);
@@ -153,7 +154,7 @@ public sealed class SlowStartTests
     [Fact]
     public async Task Entry_StartingEndpointFailsItsFirstChecksThenPasses_Ramps()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         await using var a = await TestBackend.StartAsync("a");
         await using var booting = await TestBackend.StartAsync("booting");
         booting.StatusCode = 503;

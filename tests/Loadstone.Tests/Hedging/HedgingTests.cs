@@ -1,6 +1,7 @@
 using System.Net;
 using Loadstone.Tests.Telemetry;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Hedging;
 
@@ -13,10 +14,10 @@ public sealed class HedgingTests
 {
     private static readonly TimeSpan Slow = TimeSpan.FromSeconds(30);
 
-    private static (ServicePool Pool, HttpClient Client, ManualTimeProvider Time) Create(string service, Action<LoadBalancingOptions>? configure,
+    private static (ServicePool Pool, HttpClient Client, FakeTimeProvider Time) Create(string service, Action<LoadBalancingOptions>? configure,
         params string[] addresses)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.FirstAvailable, addresses);
         setup.Options.Hedging.Enabled = true;
         setup.Options.Hedging.Delay = TimeSpan.FromMilliseconds(100);
@@ -31,7 +32,7 @@ public sealed class HedgingTests
         await using var slow = await TestBackend.StartAsync("slow");
         await using var fast = await TestBackend.StartAsync("fast");
         slow.Delay = Slow;
-        using var metrics = new MetricCollector("hedge-wins");
+        using var metrics = new LoadstoneMetricCollector("hedge-wins");
         var (pool, client, time) = Create("hedge-wins", null, slow.Address.ToString(), fast.Address.ToString());
         using var _1 = pool;
         using var _2 = client;
@@ -60,7 +61,7 @@ public sealed class HedgingTests
     {
         await using var fast = await TestBackend.StartAsync("fast");
         await using var other = await TestBackend.StartAsync("other");
-        using var metrics = new MetricCollector("hedge-none");
+        using var metrics = new LoadstoneMetricCollector("hedge-none");
         var (pool, client, _) = Create("hedge-none", null, fast.Address.ToString(), other.Address.ToString());
         using var _1 = pool;
         using var _2 = client;
@@ -104,7 +105,7 @@ public sealed class HedgingTests
         await using var slow2 = await TestBackend.StartAsync("slow2");
         await using var fast = await TestBackend.StartAsync("fast");
         (slow1.Delay, slow2.Delay) = (Slow, Slow);
-        using var metrics = new MetricCollector("hedge-timeout");
+        using var metrics = new LoadstoneMetricCollector("hedge-timeout");
         var (pool, client, time) = Create("hedge-timeout", o => o.Retries.AttemptTimeout = TimeSpan.FromSeconds(1),
             slow1.Address.ToString(), slow2.Address.ToString(), fast.Address.ToString());
         using var _1 = pool;
@@ -130,7 +131,7 @@ public sealed class HedgingTests
         await using var fast = await TestBackend.StartAsync("fast");
         slow.Delay = Slow;
         var refusing = $"http://127.0.0.1:{ClosedPort()}";
-        using var metrics = new MetricCollector("hedge-requeue");
+        using var metrics = new LoadstoneMetricCollector("hedge-requeue");
         var (pool, client, time) = Create("hedge-requeue", null, refusing, slow.Address.ToString(), fast.Address.ToString());
         using var _1 = pool;
         using var _2 = client;

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Loadstone.Tests.Hedging;
 
 /// <summary>The hedging delay's latency window: buckets within 12.5 %, a ten-second window, and the percentile it gives.</summary>
@@ -23,7 +25,7 @@ public sealed class LatencyWindowTests
     [Fact]
     public void Percentile_TooFewSamples_Null()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var window = new LatencyWindow(time);
         for (var i = 0; i < LatencyWindow.MinimumSamples - 1; i++)
         {
@@ -36,7 +38,7 @@ public sealed class LatencyWindowTests
     [Fact]
     public void Percentile_P95_TheUpperEdgeOfTheBucketHoldingThe95thValue()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var window = new LatencyWindow(time);
         for (var i = 1; i <= 200; i++)
         {
@@ -53,7 +55,7 @@ public sealed class LatencyWindowTests
     [Fact]
     public void Percentile_SamplesOlderThanTenSeconds_Forgotten()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var window = new LatencyWindow(time);
         for (var i = 0; i < 100; i++)
         {
@@ -74,7 +76,7 @@ public sealed class LatencyWindowTests
     [Fact]
     public void HedgingDelay_ByDefault_The97Point5thPercentile_HalfTheExtraLoad()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var policy = new HedgingPolicy(new HedgingOptions { Enabled = true }, time, null);
         // 190 latencies of 10 ms, 5 of 100 ms, 5 of 1 s: the p95 is 10 ms, the p97.5 is 100 ms.
         foreach (var (ms, count) in new[] { (10, 190), (100, 5), (1000, 5) })

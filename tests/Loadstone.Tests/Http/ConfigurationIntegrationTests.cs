@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Http.IntegrationTests;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Http;
 
@@ -87,7 +88,7 @@ public sealed class ConfigurationIntegrationTests : IClassFixture<ThreeBackendsF
     {
         var (provider, source) = Build(Endpoints(0, 1));
         await using var _ = provider;
-        var logs = provider.GetRequiredService<CapturingLoggerProvider>();
+        var logs = provider.GetRequiredService<FakeLogCollector>();
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
         await SendSequentialAsync(client, 4);
 
@@ -149,11 +150,11 @@ public sealed class ConfigurationIntegrationTests : IClassFixture<ThreeBackendsF
     {
         var source = new ReloadableConfigurationSource(data);
         var configuration = new ConfigurationBuilder().Add(source).Build();
-        var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddSingleton(logs);
-        services.AddLogging(b => b.AddProvider(logs));
+        services.AddLogging(b => b.AddRecording(logs));
         services.AddLoadBalancedHttpClient("catalog");
         return (services.BuildServiceProvider(), source);
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Http;
 
@@ -51,11 +52,11 @@ public sealed class HttpClientFactoryIntegrationTests : IClassFixture<ThreeBacke
     [Fact]
     public async Task HandlerRotation_ShortHandlerLifetime_InFlightRequestAndCountersSurviveInThePool()
     {
-        var logs = new CapturingLoggerProvider();
+        var logs = new FakeLogCollector();
         var builds = 0;
         var gate = new GateHandler.Gate();
         var services = new ServiceCollection();
-        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug).AddRecording(logs));
         services.AddLoadBalancedHttpClient("catalog", o =>
             {
                 o.Strategy = LoadBalancingStrategies.RoundRobin;
@@ -84,8 +85,7 @@ public sealed class HttpClientFactoryIntegrationTests : IClassFixture<ThreeBacke
 
         // The factory retires the chain when its lifetime ends (it has no injectable clock; this waits about 1 s).
         await logs.WaitForAsync(e => e.Message.Contains("expired", StringComparison.OrdinalIgnoreCase)
-                && e.Message.Contains("catalog", StringComparison.Ordinal))
-            .WaitAsync(TimeSpan.FromSeconds(20));
+                && e.Message.Contains("catalog", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
         var newClient = factory.CreateClient("catalog");
         var answers = new List<string>();
         for (var i = 0; i < 5; i++)

@@ -108,63 +108,6 @@ public sealed class ReloadableConfigurationProvider : ConfigurationProvider
     }
 }
 
-public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message);
-
-/// <summary>Captures every log entry, and lets a test await the first entry that matches.</summary>
-public sealed class CapturingLoggerProvider : ILoggerProvider
-{
-    private readonly Lock _gate = new();
-    private readonly List<(Func<LogEntry, bool> Match, TaskCompletionSource<LogEntry> Done)> _waiters = [];
-
-    public ConcurrentQueue<LogEntry> Entries { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);
-
-    /// <summary>Completes when an entry that matches is (or was already) written.</summary>
-    public Task<LogEntry> WaitForAsync(Func<LogEntry, bool> match)
-    {
-        lock (_gate)
-        {
-            if (Entries.FirstOrDefault(match) is { } existing)
-            {
-                return Task.FromResult(existing);
-            }
-
-            var done = new TaskCompletionSource<LogEntry>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _waiters.Add((match, done));
-            return done.Task;
-        }
-    }
-
-    public void Dispose()
-    {
-    }
-
-    private void Write(LogEntry entry)
-    {
-        lock (_gate)
-        {
-            Entries.Enqueue(entry);
-            foreach (var waiter in _waiters.Where(w => w.Match(entry)).ToList())
-            {
-                _waiters.Remove(waiter);
-                waiter.Done.TrySetResult(entry);
-            }
-        }
-    }
-
-    private sealed class CapturingLogger(CapturingLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            owner.Write(new LogEntry(category, logLevel, eventId, formatter(state, exception)));
-    }
-}
-
 /// <summary>Self-signed server certificates made in the test, and HTTPS backends that present them.</summary>
 public static class TestCertificates
 {

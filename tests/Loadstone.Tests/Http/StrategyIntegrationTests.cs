@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using static Loadstone.Tests.Http.IntegrationTests;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Http;
 
@@ -101,7 +102,7 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
     public async Task PeakEwma_EqualLatency_SpreadsEvenlyWithinChiSquare()
     {
         // A clock that stands still makes every latency equal, so only the random pair decides.
-        await using var provider = BuildProvider(o => Configure(o, LoadBalancingStrategies.PeakEwma), seed: 7, new ManualTimeProvider());
+        await using var provider = BuildProvider(o => Configure(o, LoadBalancingStrategies.PeakEwma), seed: 7, TestClock.Create());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
 
         await SendSequentialAsync(client, 450);
@@ -114,7 +115,7 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
     {
         // Latency is measured on the pool's clock; a handler after the balancer moves that clock forward by 100 ms for
         // each request to b0 and by 1 ms for the others, so b0 is slow in a way that does not depend on machine load.
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var slowPort = _backends[0].Port;
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
@@ -209,7 +210,7 @@ public sealed class StrategyIntegrationTests : IClassFixture<ThreeBackendsFixtur
     }
 
     /// <summary>Sits after the balancer and moves the pool's clock forward as if the request took that long.</summary>
-    private sealed class ClockAdvancingHandler(ManualTimeProvider time, Func<HttpRequestMessage, TimeSpan> latency) : DelegatingHandler
+    private sealed class ClockAdvancingHandler(FakeTimeProvider time, Func<HttpRequestMessage, TimeSpan> latency) : DelegatingHandler
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {

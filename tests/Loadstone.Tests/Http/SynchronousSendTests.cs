@@ -15,7 +15,7 @@ public sealed class SynchronousSendTests
     {
         var service = UniqueService("sync-retry");
         using var traces = new ActivityCollector(service);
-        using var metrics = new MetricCollector(service);
+        using var metrics = new LoadstoneMetricCollector(service);
         var backends = await TestBackend.StartManyAsync(2, "s");
         backends[0].StatusCode = 503;
         try
@@ -50,7 +50,7 @@ public sealed class SynchronousSendTests
     public async Task Send_ConnectionRefused_RetriedOnAnotherEndpointAndTheRequestMetricSaysSuccess()
     {
         var service = UniqueService("sync-refused");
-        using var metrics = new MetricCollector(service);
+        using var metrics = new LoadstoneMetricCollector(service);
         await using var live = await TestBackend.StartAsync("live");
         var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.FirstAvailable };
         options.Endpoints.Add($"http://127.0.0.1:{ClosedPort()}");
@@ -69,7 +69,7 @@ public sealed class SynchronousSendTests
     public async Task Send_NotRetryableAndFails_ThrowsTheTransportErrorAndRecordsIt()
     {
         var service = UniqueService("sync-fail");
-        using var metrics = new MetricCollector(service);
+        using var metrics = new LoadstoneMetricCollector(service);
         var options = new LoadBalancingOptions();
         options.Endpoints.Add($"http://127.0.0.1:{ClosedPort()}");
         options.Retries.Enabled = false;

@@ -1,4 +1,5 @@
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Pools;
 
@@ -11,7 +12,7 @@ public sealed class ControlPlaneHandOffTests
     [Fact]
     public async Task Complete_EjectionThresholdWhileRebuildBlocked_RequestReturnsAndTheEndpointIsAvoidedAtOnce()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var strategy = new GatedStrategy();
         var setup = Setup(time, LoadBalancingStrategies.FirstAvailable, Fake(0), Fake(1), Fake(2));
         setup.Strategy = _ => strategy;
@@ -59,7 +60,7 @@ public sealed class ControlPlaneHandOffTests
     [Fact]
     public async Task Complete_EjectionRefusedByTheCap_EndpointServesAgainOnceDecided()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.FirstAvailable, Fake(0), Fake(1));
         setup.Options.HealthChecks.Passive.ConsecutiveServerErrors = 2;
         setup.Options.HealthChecks.Passive.MaxEjectionPercent = 0; // one endpoint at most

@@ -1,6 +1,7 @@
 using System.Net;
 using Loadstone.Tests.Telemetry;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Retries;
 
@@ -13,7 +14,7 @@ public sealed class RequeueTests
 {
     private static (ServicePool Pool, HttpClient Client) Create(string service, string strategy, Action<LoadBalancingOptions>? configure, params string[] addresses)
     {
-        var setup = Setup(new ManualTimeProvider(), strategy, addresses);
+        var setup = Setup(TestClock.Create(), strategy, addresses);
         configure?.Invoke(setup.Options);
         var pool = setup.Create(service);
         return (pool, new HttpClient(new LoadBalancingHandler(pool, new SocketsHttpHandler())) { Timeout = TimeSpan.FromSeconds(30) });
@@ -24,7 +25,7 @@ public sealed class RequeueTests
     {
         await using var live = await TestBackend.StartAsync("live");
         var refusing = $"http://127.0.0.1:{ClosedPort()}";
-        using var metrics = new MetricCollector("requeue-post");
+        using var metrics = new LoadstoneMetricCollector("requeue-post");
         var (pool, client) = Create("requeue-post", LoadBalancingStrategies.FirstAvailable, null, refusing, live.Address.ToString());
         using var _1 = pool;
         using var _2 = client;

@@ -1,5 +1,6 @@
 using System.Net;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Retries;
 
@@ -9,10 +10,10 @@ namespace Loadstone.Tests.Retries;
 /// </summary>
 public sealed class RetryAfterTests
 {
-    private static (ServicePool Pool, HttpClient Client, ManualTimeProvider Time) Create(string service, Action<LoadBalancingOptions>? configure,
+    private static (ServicePool Pool, HttpClient Client, FakeTimeProvider Time) Create(string service, Action<LoadBalancingOptions>? configure,
         params TestBackend[] backends)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backends.Select(b => b.Address.ToString()).ToArray());
         setup.Options.HealthChecks.Passive.ConsecutiveGatewayErrors = 0;
         setup.Options.HealthChecks.Passive.ConsecutiveServerErrors = 0;

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Loadstone.Tests.Retries;
 
 /// <summary>The retry budget: a percentage of recent requests plus a floor per second, over a 10-second window.</summary>
@@ -25,7 +27,7 @@ public sealed class RetryBudgetTests
     [Fact]
     public void TryWithdraw_NoRequests_FloorTimesWindowOnly()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var budget = new RetryBudget(20, 2, time);
 
         Assert.Equal(20, Withdraw(budget, 100)); // 2 per second over 10 s
@@ -34,7 +36,7 @@ public sealed class RetryBudgetTests
     [Fact]
     public void TryWithdraw_PercentOnly_ShareOfRequests()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var budget = new RetryBudget(20, 0, time);
         Assert.False(budget.TryWithdraw());
 
@@ -46,7 +48,7 @@ public sealed class RetryBudgetTests
     [Fact]
     public void TryWithdraw_PercentAndFloor_Add()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var budget = new RetryBudget(20, 1, time);
 
         Requests(budget, 50);
@@ -57,7 +59,7 @@ public sealed class RetryBudgetTests
     [Fact]
     public void TryWithdraw_RequestsAndRetriesOlderThanTheWindow_NoLongerCount()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var late = new RetryBudget(50, 0, time);
         var early = new RetryBudget(50, 0, time);
         Requests(late, 10);
@@ -76,7 +78,7 @@ public sealed class RetryBudgetTests
     [Fact]
     public void TryWithdraw_SpentThenWindowPasses_Refills()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var budget = new RetryBudget(20, 1, time);
         Assert.Equal(10, Withdraw(budget, 50));
 
@@ -90,7 +92,7 @@ public sealed class RetryBudgetTests
     [Fact]
     public void TryWithdraw_ZeroBudget_NeverRetries()
     {
-        var budget = new RetryBudget(0, 0, new ManualTimeProvider());
+        var budget = new RetryBudget(0, 0, TestClock.Create());
         Requests(budget, 1000);
 
         Assert.False(budget.TryWithdraw());

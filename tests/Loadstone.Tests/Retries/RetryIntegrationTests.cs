@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Retries;
 
@@ -16,7 +17,7 @@ public sealed class RetryIntegrationTests
         return (pool, client);
     }
 
-    private static PoolSetup SetupFor(ManualTimeProvider time, string strategy, IEnumerable<TestBackend> backends)
+    private static PoolSetup SetupFor(FakeTimeProvider time, string strategy, IEnumerable<TestBackend> backends)
     {
         var setup = Setup(time, strategy, backends.Select(b => b.Address.ToString()).ToArray());
         setup.Random = null; // concurrent picks: never a seeded Random
@@ -67,7 +68,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_BackendStoppedUnderLoadWithRetries_NoFailedRequestsAndTrafficReturns()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(3);
         TestBackend? restarted = null;
         try
@@ -98,7 +99,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_BackendStoppedWithoutRetries_FailuresBoundedByTheConsecutiveThreshold()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(3);
         TestBackend? restarted = null;
         try
@@ -133,7 +134,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_BackendReturnsWithSlowStart_ItsShareRamps()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(3);
         TestBackend? restarted = null;
         try
@@ -173,7 +174,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_BackendAnswers503_RetriedElsewhereAndEveryAttemptFeedsPassiveHealth()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(3);
         try
         {
@@ -200,7 +201,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_FirstChoiceAnswers503_RetryGoesToAnotherEndpoint()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2);
         try
         {
@@ -228,7 +229,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_ServerError500_NotRetriedByDefault()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2);
         try
         {
@@ -255,7 +256,7 @@ public sealed class RetryIntegrationTests
     [InlineData(true)]
     public async Task SendAsync_Post_RetriedOnlyWhenNonIdempotentAllowed(bool retryNonIdempotent)
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2);
         try
         {
@@ -281,7 +282,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_ContentThatCannotBeReplayed_NotRetried()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2);
         try
         {
@@ -306,7 +307,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_CallerCancels_NotRetriedAndCancellationPropagates()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2);
         try
         {
@@ -334,7 +335,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_AttemptTimeout_CountsAsTimeoutAndRetriesElsewhere()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2);
         try
         {
@@ -361,7 +362,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_RetryBudgetSpent_NoMoreRetries()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2);
         try
         {
@@ -389,7 +390,7 @@ public sealed class RetryIntegrationTests
     [Fact]
     public async Task SendAsync_RetriesOff_FirstFailureReturned()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2);
         try
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Retries;
 
@@ -34,7 +35,7 @@ public sealed class RetryOptionsTests
     {
         var options = Bind(new() { ["LoadBalancing:Services:catalog:Retries:StatusCodes"] = "429,503" });
 
-        var executor = new RetryPolicy(options.Retries, new ManualTimeProvider());
+        var executor = new RetryPolicy(options.Retries, TestClock.Create());
         Assert.Equal([429, 503], Enumerable.Range(100, 500).Where(code => IsRetried(executor, code)));
     }
 
@@ -45,7 +46,7 @@ public sealed class RetryOptionsTests
     [InlineData("", new int[0])]
     public void IsRetryable_StatusCodes_MatchLikeAHealthCheckMatcher(string codes, int[] expected)
     {
-        var executor = new RetryPolicy(new RetryOptions { StatusCodes = codes }, new ManualTimeProvider());
+        var executor = new RetryPolicy(new RetryOptions { StatusCodes = codes }, TestClock.Create());
 
         var retried = Enumerable.Range(100, 500).Where(code => IsRetried(executor, code)).ToArray();
 
@@ -102,7 +103,7 @@ public sealed class RetryOptionsTests
     [InlineData("PATCH", true, true)]
     public void CanRetry_Method_IdempotentOrOptedIn(string method, bool retryNonIdempotent, bool expected)
     {
-        var executor = new RetryPolicy(new RetryOptions { RetryNonIdempotent = retryNonIdempotent }, new ManualTimeProvider());
+        var executor = new RetryPolicy(new RetryOptions { RetryNonIdempotent = retryNonIdempotent }, TestClock.Create());
         using var request = new HttpRequestMessage(new HttpMethod(method), "http://catalog/");
 
         Assert.Equal(expected, executor.CanRetry(request));
@@ -111,7 +112,7 @@ public sealed class RetryOptionsTests
     [Fact]
     public void CanRetry_Content_OnlyWhenItCanBeSentAgain()
     {
-        var executor = new RetryPolicy(new RetryOptions(), new ManualTimeProvider());
+        var executor = new RetryPolicy(new RetryOptions(), TestClock.Create());
         using var bytes = new HttpRequestMessage(HttpMethod.Put, "http://catalog/") { Content = new StringContent("x") };
         using var json = new HttpRequestMessage(HttpMethod.Put, "http://catalog/") { Content = System.Net.Http.Json.JsonContent.Create(new { A = 1 }) };
         using var stream = new HttpRequestMessage(HttpMethod.Put, "http://catalog/") { Content = new StreamContent(new MemoryStream([1])) };

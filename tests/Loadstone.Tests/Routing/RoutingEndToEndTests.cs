@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Loadstone.Tests.Affinity;
 using Loadstone.Tests.Http;
 using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Routing;
 
@@ -56,7 +58,7 @@ public sealed class RoutingEndToEndTests : IClassFixture<SixBackendsFixture>
     {
         const int Requests = 2000;
         var source = new ReloadableConfigurationSource(Rules("catalog", v1: 90, v2: 10));
-        await using var provider = EndToEndKit.Build(source, new CapturingLoggerProvider(), RegisterSeeded("catalog", seed: 7));
+        await using var provider = EndToEndKit.Build(source, new FakeLogCollector(), RegisterSeeded("catalog", seed: 7));
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
 
         var v2 = await CanaryShareAsync(client, Requests);
@@ -75,7 +77,7 @@ public sealed class RoutingEndToEndTests : IClassFixture<SixBackendsFixture>
     public async Task Configuration_GroupStickiness_KeyedClientStaysOnTheGroupItFirstGot()
     {
         var source = new ReloadableConfigurationSource(Rules("catalog", v1: 50, v2: 50, stickiness: "01:00:00"));
-        await using var provider = EndToEndKit.Build(source, new CapturingLoggerProvider(), RegisterSeeded("catalog", seed: 9));
+        await using var provider = EndToEndKit.Build(source, new FakeLogCollector(), RegisterSeeded("catalog", seed: 9));
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient("catalog");
         var keys = EndToEndKit.Keys(40);
 
@@ -116,8 +118,8 @@ public sealed class RoutingEndToEndTests : IClassFixture<SixBackendsFixture>
     public async Task RuleMatches_CountedPerRuleName_NotForTheDefaultRule()
     {
         const string Service = "routing-metrics-e2e";
-        using var metrics = new MetricCollector(Service);
         await using var provider = Build(Service, Rules(Service, v1: 90, v2: 10), seed: 3);
+        using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
 
         for (var n = 0; n < 5; n++)

@@ -1,10 +1,11 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Routing;
 
 public sealed class RoutingTableTests
 {
-    private readonly ManualTimeProvider _time = new();
+    private readonly FakeTimeProvider _time = new();
 
     private static RoutingRule Rule(int priority, string pool, Action<RouteMatch> match)
     {

@@ -5,16 +5,17 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using static Loadstone.Tests.Health.HealthKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Subsetting;
 
 /// <summary>Subsetting as a pool option: each client's pool picks within its subset; the subsets of all clients cover the service evenly.</summary>
 public sealed class PoolSubsettingTests
 {
-    private static ServicePool Client(int index, int clients, int endpoints, int subsetSize, ManualTimeProvider? time = null,
+    private static ServicePool Client(int index, int clients, int endpoints, int subsetSize, FakeTimeProvider? time = null,
         IPeerCoordinateSource? peers = null)
     {
-        var setup = Setup(time ?? new ManualTimeProvider(), LoadBalancingStrategies.RoundRobin, Enumerable.Range(0, endpoints).Select(Address).ToArray());
+        var setup = Setup(time ?? TestClock.Create(), LoadBalancingStrategies.RoundRobin, Enumerable.Range(0, endpoints).Select(Address).ToArray());
         setup.Options.Subsetting.Mode = SubsettingMode.Deterministic;
         setup.Options.Subsetting.SubsetSize = subsetSize;
         if (peers is null)
@@ -75,7 +76,7 @@ public sealed class PoolSubsettingTests
     [Fact]
     public async Task Snapshot_SubsetMemberEjected_ReplacedFromOutsideWhileOutThenHandedBack()
     {
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         using var pool = Client(3, 12, 60, 10, time);
         await pool.InitializeAsync();
         var before = Subset(pool);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using static Loadstone.Tests.Health.HealthKit;
 using static Loadstone.Tests.Telemetry.TelemetryKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Telemetry;
 
@@ -101,7 +102,7 @@ public sealed class LoadstoneActivitySourceTests
     {
         var service = UniqueService("trace-open");
         using var traces = new ActivityCollector(service);
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backend = await TestBackend.StartAsync("to");
         backend.StatusCode = 500;
         try

@@ -1,12 +1,13 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using static Loadstone.Tests.Health.HealthKit;
 using static Loadstone.Tests.Telemetry.TelemetryKit;
 
 namespace Loadstone.Tests.Telemetry;
 
 /// <summary>
-/// The Loadstone meter read through a <see cref="System.Diagnostics.Metrics.MeterListener"/> while real requests flow
+/// The Loadstone meter of a test container read through <c>MetricCollector&lt;T&gt;</c> while real requests flow
 /// through <c>AddLoadBalancedHttpClient</c> to Kestrel backends: counters, the duration histogram and the gauges.
 /// </summary>
 public sealed class LoadstoneMetricsTests
@@ -15,7 +16,6 @@ public sealed class LoadstoneMetricsTests
     public async Task SendAsync_SuccessfulRequests_CountsAttemptsRequestsAndDurationsPerEndpoint()
     {
         var service = UniqueService("metrics");
-        using var metrics = new MetricCollector(service);
         var backends = await TestBackend.StartManyAsync(2, "m");
         try
         {
@@ -34,23 +34,23 @@ public sealed class LoadstoneMetricsTests
             Assert.All(backends, b => Assert.Contains(SecretPath, b.Received)); // the path did reach the backends
             foreach (var backend in backends)
             {
-                Assert.Equal(5, metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backend)), (OutcomeTag, "success")));
+                Assert.Equal(5, host.Metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backend)), (OutcomeTag, "success")));
             }
 
-            Assert.Equal(10, metrics.Sum("loadstone.attempts"));
-            Assert.Equal(10, metrics.Sum("loadstone.requests", (OutcomeTag, "success")));
-            Assert.Equal(10, metrics.Sum("loadstone.requests"));
-            Assert.Equal(0, metrics.Sum("loadstone.retries"));
+            Assert.Equal(10, host.Metrics.Sum("loadstone.attempts"));
+            Assert.Equal(10, host.Metrics.Sum("loadstone.requests", (OutcomeTag, "success")));
+            Assert.Equal(10, host.Metrics.Sum("loadstone.requests"));
+            Assert.Equal(0, host.Metrics.Sum("loadstone.retries"));
 
-            var durations = metrics.Of("loadstone.attempt.duration");
+            var durations = host.Metrics.Of("loadstone.attempt.duration");
             Assert.Equal(10, durations.Count);
             Assert.All(durations, d => Assert.InRange(d.Value, double.Epsilon, 30));
 
-            Assert.All(metrics.Of("loadstone.attempts").Concat(durations),
+            Assert.All(host.Metrics.Of("loadstone.attempts").Concat(durations),
                 r => Assert.Equal([EndpointTag, OutcomeTag, ServiceTag], r.Tags.Keys.Order(StringComparer.Ordinal)));
-            Assert.All(metrics.Of("loadstone.requests"),
+            Assert.All(host.Metrics.Of("loadstone.requests"),
                 r => Assert.Equal([OutcomeTag, ServiceTag], r.Tags.Keys.Order(StringComparer.Ordinal)));
-            AssertNoRequestData(metrics.All.Select(r => r.Tags));
+            AssertNoRequestData(host.Metrics.All.Select(r => r.Tags));
         }
         finally
         {
@@ -62,7 +62,6 @@ public sealed class LoadstoneMetricsTests
     public async Task SendAsync_GatewayErrorRetriedElsewhere_CountsRetryAndEachAttemptsOutcome()
     {
         var service = UniqueService("retry");
-        using var metrics = new MetricCollector(service);
         var backends = await TestBackend.StartManyAsync(2, "r");
         backends[0].StatusCode = 503;
         try
@@ -77,16 +76,16 @@ public sealed class LoadstoneMetricsTests
             var codes = await host.GetAsync(SecretPath, 3);
 
             Assert.All(codes, c => Assert.Equal(200, c));
-            Assert.Equal(3, metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backends[0])), (OutcomeTag, "gateway_error")));
-            Assert.Equal(3, metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backends[1])), (OutcomeTag, "success")));
-            Assert.Equal(6, metrics.Sum("loadstone.attempts"));
-            Assert.Equal(3, metrics.Sum("loadstone.retries"));
-            Assert.Equal(3, metrics.Sum("loadstone.requests", (OutcomeTag, "success"))); // the request's final outcome
-            Assert.Equal(3, metrics.Sum("loadstone.requests"));
-            Assert.Equal(0, metrics.Sum("loadstone.endpoint.ejections")); // 3 gateway errors are below the threshold of 5
-            Assert.All(metrics.Of("loadstone.retries"), r => Assert.Equal([ServiceTag], r.Tags.Keys));
+            Assert.Equal(3, host.Metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backends[0])), (OutcomeTag, "gateway_error")));
+            Assert.Equal(3, host.Metrics.Sum("loadstone.attempts", (EndpointTag, EndpointOf(backends[1])), (OutcomeTag, "success")));
+            Assert.Equal(6, host.Metrics.Sum("loadstone.attempts"));
+            Assert.Equal(3, host.Metrics.Sum("loadstone.retries"));
+            Assert.Equal(3, host.Metrics.Sum("loadstone.requests", (OutcomeTag, "success"))); // the request's final outcome
+            Assert.Equal(3, host.Metrics.Sum("loadstone.requests"));
+            Assert.Equal(0, host.Metrics.Sum("loadstone.endpoint.ejections")); // 3 gateway errors are below the threshold of 5
+            Assert.All(host.Metrics.Of("loadstone.retries"), r => Assert.Equal([ServiceTag], r.Tags.Keys));
             Assert.DoesNotContain(host.Logs.Library, e => e.Level > Microsoft.Extensions.Logging.LogLevel.Debug);
-            AssertNoRequestData(metrics.All.Select(r => r.Tags));
+            AssertNoRequestData(host.Metrics.All.Select(r => r.Tags));
         }
         finally
         {
@@ -98,7 +97,6 @@ public sealed class LoadstoneMetricsTests
     public async Task ActiveRequestsGauge_RequestsInFlight_ReportsThemUntilTheyEnd()
     {
         var service = UniqueService("inflight");
-        using var metrics = new MetricCollector(service);
         var backend = await TestBackend.StartAsync("slow");
         backend.Delay = TimeSpan.FromSeconds(60); // held until the test cancels
         try
@@ -108,7 +106,7 @@ public sealed class LoadstoneMetricsTests
             var calls = Enumerable.Range(0, 3).Select(_ => host.Client.GetAsync(SecretPath, cancel.Token)).ToArray();
             Eventually(() => backend.RequestCount == 3, "three requests at the backend");
 
-            var during = metrics.Observe("loadstone.endpoint.active_requests");
+            var during = host.Metrics.Observe("loadstone.endpoint.active_requests");
 
             var single = Assert.Single(during);
             Assert.Equal(3, single.Value);
@@ -121,9 +119,9 @@ public sealed class LoadstoneMetricsTests
                 await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
             }
 
-            Assert.Equal(0, Assert.Single(metrics.Observe("loadstone.endpoint.active_requests")).Value);
-            Assert.Equal(3, metrics.Sum("loadstone.attempts", (OutcomeTag, "canceled")));
-            Assert.Equal(3, metrics.Sum("loadstone.requests", (OutcomeTag, "canceled")));
+            Assert.Equal(0, Assert.Single(host.Metrics.Observe("loadstone.endpoint.active_requests")).Value);
+            Assert.Equal(3, host.Metrics.Sum("loadstone.attempts", (OutcomeTag, "canceled")));
+            Assert.Equal(3, host.Metrics.Sum("loadstone.requests", (OutcomeTag, "canceled")));
         }
         finally
         {
@@ -135,7 +133,6 @@ public sealed class LoadstoneMetricsTests
     public async Task PoolGauges_AfterTraffic_ReportEndpointsHealthWeightFactorAndFailOpen()
     {
         var service = UniqueService("gauges");
-        using var metrics = new MetricCollector(service);
         var backends = await TestBackend.StartManyAsync(3, "g");
         try
         {
@@ -148,10 +145,10 @@ public sealed class LoadstoneMetricsTests
             });
             await host.GetAsync(SecretPath, 3);
 
-            Assert.Equal(3, Assert.Single(metrics.Observe("loadstone.pool.endpoints")).Value);
-            Assert.Equal(0, Assert.Single(metrics.Observe("loadstone.pool.fail_open")).Value);
+            Assert.Equal(3, Assert.Single(host.Metrics.Observe("loadstone.pool.endpoints")).Value);
+            Assert.Equal(0, Assert.Single(host.Metrics.Observe("loadstone.pool.fail_open")).Value);
 
-            var health = metrics.Observe("loadstone.endpoint.health");
+            var health = host.Metrics.Observe("loadstone.endpoint.health");
             Assert.Equal(backends.Select(EndpointOf).Order(StringComparer.Ordinal), health.Select(h => h.Tag(EndpointTag)).Order(StringComparer.Ordinal));
             Assert.All(health, h =>
             {
@@ -160,10 +157,10 @@ public sealed class LoadstoneMetricsTests
                 Assert.Equal(nameof(EndpointHealthReason.HealthChecksDisabled), h.Tag(ReasonTag));
             });
 
-            var factors = metrics.Observe("loadstone.endpoint.weight_factor");
+            var factors = host.Metrics.Observe("loadstone.endpoint.weight_factor");
             Assert.Equal(3, factors.Count);
             Assert.All(factors, f => Assert.Equal(1, f.Value));
-            AssertNoRequestData(metrics.All.Select(r => r.Tags));
+            AssertNoRequestData(host.Metrics.All.Select(r => r.Tags));
         }
         finally
         {
@@ -195,27 +192,8 @@ public sealed class LoadstoneMetricsTests
     /// <summary>How many pools of <paramref name="service"/> the pool-size gauge of <paramref name="factory"/>'s meter reports.</summary>
     private static int ObservedPools(IMeterFactory factory, string service)
     {
-        var pools = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Scope == factory && instrument.Meter.Name == LoadstoneMetrics.MeterName && instrument.Name == "loadstone.pool.endpoints")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<int>((_, _, tags, _) =>
-        {
-            foreach (var tag in tags)
-            {
-                if (tag.Key == ServiceTag && Equals(tag.Value, service))
-                {
-                    pools++;
-                }
-            }
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
-        return pools;
+        using var collector = new MetricCollector<int>(factory, LoadstoneMetrics.MeterName, "loadstone.pool.endpoints");
+        collector.RecordObservableInstruments();
+        return collector.GetMeasurementSnapshot().Count(m => m.Tags.TryGetValue(ServiceTag, out var value) && Equals(value, service));
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using static Loadstone.Tests.Health.HealthKit;
 using static Loadstone.Tests.Telemetry.TelemetryKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Telemetry;
 
@@ -33,7 +34,7 @@ public sealed class ServicePoolHealthCheckTests
         var backends = await TestBackend.StartManyAsync(2, "h");
         try
         {
-            using var host = TelemetryHost.Create(service, Configure(backends), time: new ManualTimeProvider());
+            using var host = TelemetryHost.Create(service, Configure(backends), time: TestClock.Create());
             await host.GetAsync(SecretPath, 2);
 
             var entry = await CheckAsync(host);
@@ -55,7 +56,7 @@ public sealed class ServicePoolHealthCheckTests
         backends[0].StatusCode = backends[1].StatusCode = 500;
         try
         {
-            using var host = TelemetryHost.Create(service, Configure(backends), time: new ManualTimeProvider());
+            using var host = TelemetryHost.Create(service, Configure(backends), time: TestClock.Create());
             await host.GetAsync(SecretPath, 10); // five 500s eject each endpoint in turn
             Assert.True(host.Pool.IsFailingOpen);
 
@@ -79,7 +80,7 @@ public sealed class ServicePoolHealthCheckTests
         backends[0].StatusCode = 500;
         try
         {
-            using var host = TelemetryHost.Create(service, Configure(backends), degradedBelowPercent: 80, time: new ManualTimeProvider());
+            using var host = TelemetryHost.Create(service, Configure(backends), degradedBelowPercent: 80, time: TestClock.Create());
             await host.GetAsync(SecretPath, 5); // ejects the first of three
 
             var entry = await CheckAsync(host);
@@ -101,7 +102,7 @@ public sealed class ServicePoolHealthCheckTests
         backends[0].StatusCode = backends[1].StatusCode = 500;
         try
         {
-            using var host = TelemetryHost.Create(service, Configure(backends, o => o.HealthChecks.FailOpen.Enabled = false), time: new ManualTimeProvider());
+            using var host = TelemetryHost.Create(service, Configure(backends, o => o.HealthChecks.FailOpen.Enabled = false), time: TestClock.Create());
             await host.GetAsync(SecretPath, 10);
             await Assert.ThrowsAsync<NoAvailableEndpointException>(() => host.Client.GetAsync(SecretPath));
 

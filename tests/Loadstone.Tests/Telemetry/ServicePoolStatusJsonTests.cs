@@ -1,6 +1,7 @@
 using System.Text.Json;
 using static Loadstone.Tests.Health.HealthKit;
 using static Loadstone.Tests.Telemetry.TelemetryKit;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Telemetry;
 
@@ -14,7 +15,7 @@ public sealed class ServicePoolStatusJsonTests
     public async Task ToJson_AfterTrafficAndAnEjection_HasTheDocumentedFields()
     {
         var service = UniqueService("explain");
-        var time = new ManualTimeProvider();
+        var time = TestClock.Create();
         var backends = await TestBackend.StartManyAsync(2, "x");
         backends[0].StatusCode = 500;
         try

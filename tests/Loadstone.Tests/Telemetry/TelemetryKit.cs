@@ -2,75 +2,117 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Telemetry;
 
-/// <summary>One measurement read through a <see cref="MeterListener"/>.</summary>
+/// <summary>One measurement of a Loadstone instrument, its tags as strings.</summary>
 internal sealed record Recorded(string Instrument, double Value, IReadOnlyDictionary<string, string?> Tags)
 {
     public string? Tag(string name) => Tags.TryGetValue(name, out var value) ? value : null;
 }
 
 /// <summary>
-/// Reads every instrument of the meters named Loadstone (the one pools made without a container share, and each
-/// container's own), keeping only measurements tagged with one service: tests run in parallel, so each test names its
-/// own service and sees only its own numbers.
+/// Every instrument of the Loadstone meter of one scope, each read by a <see cref="MetricCollector{T}"/>
+/// (Microsoft.Extensions.Diagnostics.Testing), keeping only the measurements tagged with one service. The scope is a
+/// container's <see cref="IMeterFactory"/> (its pools' meter, seen by no other container), or null for the meter that
+/// pools made without a container share in the process; tests run in parallel, so there the service tag keeps each
+/// test to its own numbers.
 /// </summary>
-internal sealed class MetricCollector : IDisposable
+internal sealed class LoadstoneMetricCollector : IDisposable
 {
-    private readonly MeterListener _listener = new();
-    private readonly string _service;
-    private readonly ConcurrentQueue<Recorded> _recorded = new();
+    private static readonly (string Name, Type Type)[] s_instruments =
+    [
+        ("loadstone.attempts", typeof(long)), ("loadstone.attempt.duration", typeof(double)), ("loadstone.requests", typeof(long)),
+        ("loadstone.retries", typeof(long)), ("loadstone.endpoint.ejections", typeof(long)), ("loadstone.pool.fail_open.episodes", typeof(long)),
+        ("loadstone.endpoint.outliers", typeof(long)), ("loadstone.requeues", typeof(long)), ("loadstone.hedges", typeof(long)),
+        ("loadstone.pool.membership.changes", typeof(long)), ("loadstone.sticky.decisions", typeof(long)), ("loadstone.zone.picks", typeof(long)),
+        ("loadstone.routing.rule_matches", typeof(long)), ("loadstone.endpoint.active_requests", typeof(int)), ("loadstone.endpoint.health", typeof(int)),
+        ("loadstone.endpoint.weight_factor", typeof(double)), ("loadstone.pool.endpoints", typeof(int)), ("loadstone.pool.fail_open", typeof(int)),
+        ("loadstone.connections.opened", typeof(long)), ("loadstone.connections.failed", typeof(long)), ("loadstone.connections.active", typeof(long)),
+        ("loadstone.connection.duration", typeof(double)),
+    ];
 
-    public MetricCollector(string service)
+    private readonly string _service;
+    private readonly Dictionary<string, Collector> _collectors;
+
+    /// <param name="service">The service whose measurements are kept.</param>
+    /// <param name="meterFactory">The container's meter factory, or null for the meter shared by pools made without one.</param>
+    public LoadstoneMetricCollector(string service, IMeterFactory? meterFactory = null)
     {
         _service = service;
-        _listener.InstrumentPublished = (instrument, listener) =>
-        {
-            if (instrument.Meter.Name == LoadstoneMetrics.MeterName)
-            {
-                listener.EnableMeasurementEvents(instrument);
-            }
-        };
-        _listener.SetMeasurementEventCallback<long>((i, v, t, _) => Add(i, v, t));
-        _listener.SetMeasurementEventCallback<int>((i, v, t, _) => Add(i, v, t));
-        _listener.SetMeasurementEventCallback<double>((i, v, t, _) => Add(i, v, t));
-        _listener.Start();
+        _collectors = s_instruments.ToDictionary(i => i.Name, i => Collector.Create(meterFactory, i.Name, i.Type), StringComparer.Ordinal);
     }
 
-    /// <summary>Every measurement of this service so far, in order.</summary>
-    public IReadOnlyList<Recorded> All => _recorded.ToArray();
+    /// <summary>Every measurement of this service so far, by instrument.</summary>
+    public IReadOnlyList<Recorded> All => _collectors.Keys.SelectMany(Of).ToArray();
 
-    /// <summary>The measurements of one instrument.</summary>
-    public IReadOnlyList<Recorded> Of(string instrument) => _recorded.Where(r => r.Instrument == instrument).ToArray();
+    /// <summary>The measurements of one instrument, in order.</summary>
+    public IReadOnlyList<Recorded> Of(string instrument) => Mine(Known(instrument).Snapshot());
 
     /// <summary>The sum of a counter's increments whose tags include every given pair.</summary>
     public double Sum(string instrument, params (string Key, string Value)[] match) =>
         Of(instrument).Where(r => match.All(m => r.Tag(m.Key) == m.Value)).Sum(r => r.Value);
 
-    /// <summary>Reads the observable gauges now and returns this service's current values of one of them.</summary>
+    /// <summary>The instrument itself (for its advice, say), once published.</summary>
+    public Instrument? Instrument(string instrument) => Known(instrument).Instrument;
+
+    /// <summary>Reads the observable gauge now and returns this service's current values.</summary>
     public IReadOnlyList<Recorded> Observe(string instrument)
     {
-        var before = _recorded.Count;
-        _listener.RecordObservableInstruments();
-        return _recorded.Skip(before).Where(r => r.Instrument == instrument).ToArray();
+        var collector = Known(instrument);
+        var before = collector.Snapshot().Count;
+        collector.RecordObservable();
+        return Mine(collector.Snapshot().Skip(before));
     }
 
-    public void Dispose() => _listener.Dispose();
-
-    private void Add<T>(Instrument instrument, T value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
-        where T : struct
+    public void Dispose()
     {
-        var map = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var tag in tags)
+        foreach (var collector in _collectors.Values)
         {
-            map[tag.Key] = tag.Value?.ToString();
+            collector.Dispose();
         }
+    }
 
-        if (map.TryGetValue(TelemetryKit.ServiceTag, out var service) && service == _service)
+    private Collector Known(string instrument) =>
+        _collectors.TryGetValue(instrument, out var collector) ? collector : throw new ArgumentException($"No Loadstone instrument named {instrument}.", nameof(instrument));
+
+    private Recorded[] Mine(IEnumerable<Recorded> measurements) =>
+        measurements.Where(r => r.Tag(TelemetryKit.ServiceTag) == _service).ToArray();
+
+    /// <summary>One <see cref="MetricCollector{T}"/> whatever its T, its measurements as <see cref="Recorded"/>.</summary>
+    private abstract class Collector : IDisposable
+    {
+        public static Collector Create(IMeterFactory? scope, string instrument, Type type) =>
+            type == typeof(long) ? new Typed<long>(scope, instrument)
+            : type == typeof(int) ? new Typed<int>(scope, instrument)
+            : new Typed<double>(scope, instrument);
+
+        public abstract IReadOnlyList<Recorded> Snapshot();
+
+        public abstract void RecordObservable();
+
+        public abstract Instrument? Instrument { get; }
+
+        public abstract void Dispose();
+
+        private sealed class Typed<T>(IMeterFactory? scope, string instrument) : Collector
+            where T : struct
         {
-            _recorded.Enqueue(new Recorded(instrument.Name, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture), map));
+            private readonly MetricCollector<T> _collector = new(scope, LoadstoneMetrics.MeterName, instrument);
+
+            public override IReadOnlyList<Recorded> Snapshot() =>
+                _collector.GetMeasurementSnapshot().Select(m => new Recorded(instrument,
+                    Convert.ToDouble(m.Value, System.Globalization.CultureInfo.InvariantCulture),
+                    m.Tags.ToDictionary(t => t.Key, t => t.Value?.ToString(), StringComparer.Ordinal))).ToArray();
+
+            public override void RecordObservable() => _collector.RecordObservableInstruments();
+
+            public override Instrument? Instrument => _collector.Instrument;
+
+            public override void Dispose() => _collector.Dispose();
         }
     }
 }
@@ -102,49 +144,17 @@ internal sealed class ActivityCollector : IDisposable
     public void Dispose() => _listener.Dispose();
 }
 
-/// <summary>One log entry kept by <see cref="RecordingLoggerProvider"/>.</summary>
-internal sealed record LogEntry(string Category, LogLevel Level, EventId Id, string Message, string? Service);
-
-/// <summary>An <see cref="ILoggerProvider"/> that keeps every entry of every category, at every level.</summary>
-internal sealed class RecordingLoggerProvider : ILoggerProvider
-{
-    public ConcurrentQueue<LogEntry> Entries { get; } = new();
-
-    /// <summary>The library's own entries (categories <c>Loadstone.*</c>).</summary>
-    public IReadOnlyList<LogEntry> Library => Entries.Where(e => e.Category.StartsWith("Loadstone.", StringComparison.Ordinal)).ToArray();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose()
-    {
-    }
-
-    private sealed class Logger(RecordingLoggerProvider owner, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var service = state is IReadOnlyList<KeyValuePair<string, object?>> pairs
-                ? pairs.FirstOrDefault(p => p.Key == "Service").Value?.ToString()
-                : null;
-            owner.Entries.Enqueue(new LogEntry(category, logLevel, eventId, formatter(state, exception), service));
-        }
-    }
-}
-
 /// <summary>A container with one load-balanced client over real backends, a recording logger and the pool health check.</summary>
 internal sealed class TelemetryHost : IDisposable
 {
     private readonly ServiceProvider _services;
 
-    private TelemetryHost(ServiceProvider services, string service, RecordingLoggerProvider logs)
+    private TelemetryHost(ServiceProvider services, string service, FakeLogCollector logs)
     {
         _services = services;
         Service = service;
         Logs = logs;
+        Metrics = new LoadstoneMetricCollector(service, services.GetRequiredService<IMeterFactory>()); // before the pool exists
         Client = services.GetRequiredService<IHttpClientFactory>().CreateClient(service);
     }
 
@@ -152,7 +162,11 @@ internal sealed class TelemetryHost : IDisposable
 
     public HttpClient Client { get; }
 
-    public RecordingLoggerProvider Logs { get; }
+    /// <summary>Every log entry of the container, at every level.</summary>
+    public FakeLogCollector Logs { get; }
+
+    /// <summary>The container's Loadstone metrics (its own meter: no other container's pools in it).</summary>
+    public LoadstoneMetricCollector Metrics { get; }
 
     public IServiceProvider Services => _services;
 
@@ -167,9 +181,9 @@ internal sealed class TelemetryHost : IDisposable
     public static TelemetryHost Create(string service, Action<LoadBalancingOptions> configure, int degradedBelowPercent = 50,
         TimeProvider? time = null, Action<ILoadBalancedServiceBuilder>? build = null)
     {
-        var logs = new RecordingLoggerProvider();
+        var logs = new FakeLogCollector();
         var services = new ServiceCollection();
-        services.AddLogging(b => b.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddLogging(b => b.ClearProviders().AddRecording(logs).SetMinimumLevel(LogLevel.Trace));
         if (time is not null)
         {
             services.AddSingleton(time);
@@ -199,6 +213,7 @@ internal sealed class TelemetryHost : IDisposable
     {
         Client.Dispose();
         _services.Dispose();
+        Metrics.Dispose();
     }
 }
 

@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Loadstone.Tests.Affinity;
 using Loadstone.Tests.Http;
 using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Loadstone.Tests.Zones;
 
@@ -45,8 +47,8 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         var data = Configuration(service, s_twoAndEight);
         data[$"LoadBalancing:Services:{service}:Zones:Mode"] = mode;
         data[$"LoadBalancing:Services:{service}:Zones:LocalZone"] = "a";
-        using var metrics = new MetricCollector(service);
         await using var provider = EndToEndKit.Build(data, s => s.AddSeededLoadBalancedHttpClient(service, seed: 21));
+        using var metrics = new LoadstoneMetricCollector(service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(service);
 
         var shares = await MeasureAsync(client, Requests);
@@ -83,9 +85,9 @@ public sealed class ZoneEndToEndTests : IClassFixture<TenBackendsFixture>
         data[$"{prefix}:Retries:Enabled"] = "false";
         data[$"{prefix}:HealthChecks:Passive:ConsecutiveGatewayErrors"] = "1";
         data[$"{prefix}:HealthChecks:Passive:MaxEjectionPercent"] = "50";
-        var time = new ManualTimeProvider();
-        using var metrics = new MetricCollector(Service);
+        var time = TestClock.Create();
         await using var provider = EndToEndKit.Build(data, s => s.AddSingleton<TimeProvider>(time).AddSeededLoadBalancedHttpClient(Service, seed: 8));
+        using var metrics = new LoadstoneMetricCollector(Service, provider.GetRequiredService<IMeterFactory>());
         var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Service);
 
         var healthy = await MeasureAsync(client, 400);
