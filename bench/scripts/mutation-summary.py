@@ -37,6 +37,8 @@ def main(path: str) -> None:
                 line = m["location"]["start"]["line"]
                 code = lines[line - 1].strip() if 0 < line <= len(lines) else ""
                 left.append((short(file_path), line, s, m.get("mutatorName", ""), m.get("replacement", ""), code))
+        if det + surv + nocov == 0:
+            continue  # outside the mutated files (Stryker lists every file of the project)
         for k, v in (("det", det), ("surv", surv), ("nocov", nocov), ("other", other)):
             totals[k] += v
         rows.append((short(file_path), det, surv, nocov, other))

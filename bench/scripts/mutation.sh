@@ -1,40 +1,48 @@
 #!/usr/bin/env bash
-# Mutation testing of one folder of src/Loadstone with Stryker.NET (the local tool in .config/dotnet-tools.json),
+# Mutation testing of folders (or files) of src/Loadstone with Stryker.NET (the local tool in .config/dotnet-tools.json),
 # against tests/Loadstone.Tests. docs/testing.md ("Mutation testing") reports the scores and the time each folder takes.
-#   bench/scripts/mutation.sh Balancing        # Balancing/*.cs
-#   bench/scripts/mutation.sh Health           # Health/*.cs
-#   bench/scripts/mutation.sh Pools            # Pools/*.cs (ServicePool and its extracted parts)
+#   bench/scripts/mutation.sh Balancing             # Balancing/*.cs
+#   bench/scripts/mutation.sh Health                # Health/*.cs
+#   bench/scripts/mutation.sh Pools                 # Pools/*.cs (ServicePool and its extracted parts)
+#   bench/scripts/mutation.sh Balancing Health      # both in one run (one build, one initial test run)
 #   bench/scripts/mutation.sh Health/SlowStart.cs   # one file (any path under src/Loadstone, globs allowed)
-# Extra arguments go to dotnet stryker (e.g. --concurrency 1). Settings shared by every folder are in
-# tests/Loadstone.Tests/stryker-config.json (per-test coverage, Standard mutation level, 2 workers).
-# Output (not committed): bench/results/tmp/mutation/<folder>-<UTC time>/ (reports/mutation-report.{html,json,md}, summary.md, load.txt).
+#   bench/scripts/mutation.sh Pools -- --concurrency 1   # arguments after -- go to dotnet stryker
+# Settings shared by every run are in tests/Loadstone.Tests/stryker-config.json (per-test coverage, Standard mutation
+# level, 2 workers). Output (not committed): bench/results/tmp/mutation/<targets>-<UTC time>/ (reports/mutation-report.
+# {html,json,md}, summary.md: the score per file and every mutant left, load.txt: the load average once a minute).
 # The run is niced (nice -n 10) so that builds and tests run next to it keep their share of the CPU.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
 if [ $# -lt 1 ]; then
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
-target="${1%/}"; shift
 
-case "$target" in
-  *.cs|*\**) mutate=("$target") ;;
-  *)
-    if [ ! -d "src/Loadstone/$target" ]; then
-      echo "No folder src/Loadstone/$target" >&2
-      exit 2
-    fi
-    mutate=("$target/*.cs") ;;
-esac
+mutate=()
+names=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  target="${1%/}"; shift
+  case "$target" in
+    *.cs|*\**) mutate+=("$target") ;;
+    *)
+      if [ ! -d "src/Loadstone/$target" ]; then
+        echo "No folder src/Loadstone/$target" >&2
+        exit 2
+      fi
+      mutate+=("$target/*.cs") ;;
+  esac
+  names+=("$(echo "$target" | tr '/*' '-_' | sed 's/\.cs$//')")
+done
+[ "${1:-}" = "--" ] && shift
 
-# Tests left out, for speed only (each starts processes or servers and takes seconds, and none is the only test of
-# a mutated line): the performance-lab and fleet-simulator smoke tests (child processes), the README web app test (a
-# child process) and the Redis connection tests (redis-server).
+# Tests left out, for speed only: the performance-lab and fleet-simulator smoke tests (child processes, seconds each),
+# the README web app test (a child process) and the Redis connection tests (redis-server). A mutant that only they
+# would kill counts as survived, so the scores can only be lower for it, never higher.
 filter='FullyQualifiedName!~Loadstone.Tests.LoadLab.&FullyQualifiedName!~Loadstone.Tests.FleetSim.&FullyQualifiedName!~Loadstone.Tests.Readme.ReadmeWebAppTests&FullyQualifiedName!~Loadstone.Tests.Connections.RedisConnectionTests'
 
-name="$(echo "$target" | tr '/*' '-_' | sed 's/\.cs$//')"
+name="$(IFS=+; echo "${names[*]}")"
 out="$root/bench/results/tmp/mutation/$name-$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 
