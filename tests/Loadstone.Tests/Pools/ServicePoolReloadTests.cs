@@ -110,10 +110,12 @@ public sealed class ServicePoolReloadTests
     {
         var time = new ManualTimeProvider();
         await using var backend = await TestBackend.StartAsync("a");
+        var gate = new ProbeGate(); // counts probes as they are sent, within the clock's advance
         PoolSetup Setup(TimeSpan interval)
         {
             var setup = HealthKit.Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
             EnableActive(setup, a => a.Interval = interval);
+            setup.ProbeHandler = () => gate;
             return setup;
         }
 
@@ -125,12 +127,13 @@ public sealed class ServicePoolReloadTests
         // Reloaded before the first answer's timer fires: that one was armed at 10 s; every later one at 30 s.
         Assert.True(pool.TryApplyOptions(Setup(TimeSpan.FromSeconds(30)).Options));
         time.Advance(TimeSpan.FromSeconds(10));
-        WaitFor(() => pool.Endpoints[0].ProbeSuccesses == 2, "the second probe");
+        Assert.Equal(2, gate.Started);
+        WaitFor(() => pool.Endpoints[0].ProbeSuccesses == 2, "the second probe's answer");
         time.Advance(TimeSpan.FromSeconds(29));
 
-        Assert.Equal(2, backend.RequestCount);
+        Assert.Equal(2, gate.Started);
         time.Advance(TimeSpan.FromSeconds(1));
-        WaitFor(() => backend.RequestCount == 3, "the third probe, 30 s after the second");
+        Assert.Equal(3, gate.Started);
     }
 
     private static LoadBalancingOptions Options(bool retries, bool requeues, bool hedging)
