@@ -186,6 +186,63 @@ public sealed class ActiveHealthProberTests
         Assert.Equal(0, backend.RequestCount);
     }
 
+    [Fact]
+    public async Task Probe_EndpointLeavesOrDrains_ItsProbeStops()
+    {
+        var time = new ManualTimeProvider();
+        var backends = await TestBackend.StartManyAsync(3);
+        try
+        {
+            var source = new DynamicEndpointSource("registry", backends.Select(b => new LoadBalancedEndpoint(b.Address.ToString())));
+            var setup = Setup(time, LoadBalancingStrategies.RoundRobin);
+            setup.Sources.Add(source);
+            setup.Options.DeregistrationDelay = TimeSpan.FromMinutes(5);
+            EnableActive(setup);
+            using var pool = setup.Create("catalog");
+            await pool.InitializeAsync();
+            time.Advance(TimeSpan.Zero);
+            WaitFor(() => pool.Endpoints.All(s => s.ProbeSuccesses == 1), "the first answers");
+            Assert.Equal(4, time.TimerCount); // housekeeping and three probes
+            var lease = new EndpointLease(pool.Endpoints[1], time); // keeps endpoint 1 draining when it leaves
+
+            source.Update([new LoadBalancedEndpoint(backends[0].Address.ToString())]);
+            WaitFor(() => pool.Endpoints.Count(s => s.Health == EndpointHealth.Draining) == 1 && pool.Endpoints.Count == 2, "one gone, one draining");
+
+            // Only endpoint 0 is still probed: the one that left and the draining one are not.
+            Assert.Equal(2, time.TimerCount);
+            time.Advance(Interval);
+            WaitFor(() => pool.Endpoints[0].ProbeSuccesses == 2, "endpoint 0's second probe");
+            Assert.Equal([2, 1, 1], backends.Select(b => b.RequestCount));
+            lease.Complete(RequestOutcome.Success);
+        }
+        finally
+        {
+            await StopAll(backends);
+        }
+    }
+
+    [Fact]
+    public async Task TryApplyOptions_AfterDispose_StartsNoProbe()
+    {
+        var time = new ManualTimeProvider();
+        await using var backend = await TestBackend.StartAsync("a");
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(setup);
+        var pool = setup.Create("catalog");
+        await pool.InitializeAsync();
+        time.Advance(TimeSpan.Zero);
+        WaitFor(() => pool.Endpoints[0].ProbeSuccesses == 1, "the first answer");
+        pool.Dispose();
+
+        // A reload that reaches a pool already disposed (a configuration change racing its shutdown) publishes a
+        // snapshot: the disposed prober must not start probing its endpoints again.
+        var reloaded = Setup(time, LoadBalancingStrategies.RoundRobin, backend.Address.ToString());
+        EnableActive(reloaded);
+        pool.TryApplyOptions(reloaded.Options);
+
+        Assert.Equal(0, time.TimerCount);
+    }
+
     /// <summary>Counts the TCP connections a Kestrel listener accepted and those that ended.</summary>
     private sealed class ConnectionCounter
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using static Loadstone.Tests.Health.HealthKit;
 
 namespace Loadstone.Tests.Health;
@@ -126,5 +127,153 @@ public sealed class EjectionBookkeepingTests
         time.Advance(TimeSpan.FromSeconds(10));
 
         Assert.All(pool.Endpoints, s => Assert.Equal(EndpointHealth.Unchecked, s.Health));
+    }
+
+    [Fact]
+    public async Task Ejection_TwoEndpointsCrossInOneControlPlaneTurn_BothOutAndNeitherLeftAvoided()
+    {
+        var logs = new Endpoints.RecordingLoggerFactory();
+        var time = new ManualTimeProvider();
+        var setup = Setup(time, LoadBalancingStrategies.RoundRobin, Enumerable.Range(0, 4).Select(Fake).ToArray());
+        setup.Options.HealthChecks.Passive.ConsecutiveServerErrors = 3;
+        setup.Options.HealthChecks.Passive.MaxEjectionPercent = 100;
+        using var pool = new ServicePool("catalog", setup.Options, new ServicePoolDependencies { TimeProvider = time, LoggerFactory = logs });
+        await pool.InitializeAsync();
+        var (a, b) = (pool.Endpoints[0], pool.Endpoints[1]);
+        using var held = new ManualResetEventSlim();
+        pool.ControlPlane.Post(static h => ((ManualResetEventSlim)h!).Wait(), held);
+        for (var i = 0; i < 3; i++)
+        {
+            new EndpointLease(a, time).Complete(RequestOutcome.ServerError);
+            new EndpointLease(b, time).Complete(RequestOutcome.ServerError);
+        }
+
+        held.Set();
+        await pool.SettleAsync();
+
+        // One turn ejects both and publishes once; both are then out of the snapshot, and neither stays marked as
+        // "being ejected" (which would keep picks away from it after its ejection ends). The turn queued for the second
+        // crossing finds nothing left to do, and must not fail.
+        Assert.Equal((EndpointHealth.Unhealthy, EndpointHealth.Unhealthy), (a.Health, b.Health));
+        Assert.Equal((false, false), (a.EjectionPending, b.EjectionPending));
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Error);
+        time.Advance(BaseEjection);
+        Assert.Equal([0, 1, 2, 3], Enumerable.Range(0, 8).Select(_ => Picks(pool)).Distinct().Order());
+    }
+
+    [Fact]
+    public async Task FailureRate_TwoEndpointsAtOneEvaluation_BothEjected()
+    {
+        var (pool, time) = await CreateAsync(5, p =>
+        {
+            p.FailureRateThreshold = 0.5;
+            p.FailureRateMinimumRequests = 10;
+            p.FailureRateMinimumHosts = 0;
+        });
+        using var _1 = pool;
+        CompleteOn(pool, pool.Endpoints[0], RequestOutcome.ServerError, 10);
+        CompleteOn(pool, pool.Endpoints[1], RequestOutcome.ServerError, 10);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal((EndpointHealth.Unhealthy, EndpointHealth.Unhealthy), (pool.Endpoints[0].Health, pool.Endpoints[1].Health));
+    }
+
+    [Fact]
+    public async Task SuccessRate_TwoOutliersAtOneEvaluation_BothEjected()
+    {
+        var (pool, time) = await CreateAsync(6, p =>
+        {
+            p.SuccessRateStdevFactor = 1;
+            p.SuccessRateMinimumRequests = 10;
+            p.SuccessRateMinimumHosts = 1;
+        });
+        using var _1 = pool;
+        foreach (var state in pool.Endpoints)
+        {
+            var failing = state == pool.Endpoints[0] || state == pool.Endpoints[1];
+            CompleteOn(pool, state, RequestOutcome.ServerError, failing ? 10 : 0);
+            CompleteOn(pool, state, RequestOutcome.Success, failing ? 10 : 20);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([EndpointHealth.Unhealthy, EndpointHealth.Unhealthy, EndpointHealth.Unchecked, EndpointHealth.Unchecked, EndpointHealth.Unchecked, EndpointHealth.Unchecked],
+            pool.Endpoints.Select(s => s.Health));
+    }
+
+    [Fact]
+    public async Task SuccessRate_EveryEndpointAlike_NoneEjected()
+    {
+        // Equal success rates: every rate equals the mean and the spread is 0, so none is below mean − factor × σ.
+        var (pool, time) = await CreateAsync(5, p =>
+        {
+            p.SuccessRateStdevFactor = 1.9;
+            p.SuccessRateMinimumRequests = 10;
+            p.SuccessRateMinimumHosts = 1;
+        });
+        using var _1 = pool;
+        foreach (var state in pool.Endpoints)
+        {
+            CompleteOn(pool, state, RequestOutcome.ServerError, 2);
+            CompleteOn(pool, state, RequestOutcome.Success, 18);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.All(pool.Endpoints, s => Assert.Equal(EndpointHealth.Unchecked, s.Health));
+    }
+
+    [Fact]
+    public async Task SuccessRate_FewerQualifyingEndpointsThanTheMinimum_NoneEjected()
+    {
+        var (pool, time) = await CreateAsync(5, p =>
+        {
+            p.SuccessRateStdevFactor = 1;
+            p.SuccessRateMinimumRequests = 10;
+            p.SuccessRateMinimumHosts = 4;
+        });
+        using var _1 = pool;
+        // Three endpoints reach 10 requests (one of them failing half), two do not: 3 < 4 qualifying hosts.
+        CompleteOn(pool, pool.Endpoints[0], RequestOutcome.ServerError, 5);
+        CompleteOn(pool, pool.Endpoints[0], RequestOutcome.Success, 5);
+        CompleteOn(pool, pool.Endpoints[1], RequestOutcome.Success, 10);
+        CompleteOn(pool, pool.Endpoints[2], RequestOutcome.Success, 10);
+        CompleteOn(pool, pool.Endpoints[3], RequestOutcome.Success, 9);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.All(pool.Endpoints, s => Assert.Equal(EndpointHealth.Unchecked, s.Health));
+    }
+
+    [Fact]
+    public async Task SuccessRate_UnequalVolumes_JudgedByTheShareThatSucceeded()
+    {
+        // 70 % of 200 requests against 100 % of 100 elsewhere: the busier endpoint is the outlier, by its share.
+        var (pool, time) = await CreateAsync(5, p =>
+        {
+            p.SuccessRateStdevFactor = 1;
+            p.SuccessRateMinimumRequests = 10;
+            p.SuccessRateMinimumHosts = 1;
+        });
+        using var _1 = pool;
+        CompleteOn(pool, pool.Endpoints[0], RequestOutcome.ServerError, 60);
+        CompleteOn(pool, pool.Endpoints[0], RequestOutcome.Success, 140);
+        foreach (var state in pool.Endpoints.Skip(1))
+        {
+            CompleteOn(pool, state, RequestOutcome.Success, 100);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(EndpointHealth.Unhealthy, pool.Endpoints[0].Health);
+        Assert.All(pool.Endpoints.Skip(1), s => Assert.Equal(EndpointHealth.Unchecked, s.Health));
+    }
+
+    private static int Picks(ServicePool pool)
+    {
+        var lease = pool.Acquire();
+        lease.Complete(RequestOutcome.Success);
+        return Balancing.Picks.IndexOf(pool, lease);
     }
 }
