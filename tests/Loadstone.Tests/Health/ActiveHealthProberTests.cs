@@ -187,7 +187,7 @@ public sealed class ActiveHealthProberTests
     }
 
     [Fact]
-    public async Task Probe_EndpointLeavesOrDrains_ItsProbeStops()
+    public async Task Probe_EndpointLeavesOrDrains_ItsProbeStopsAndRestartsIfItComesBack()
     {
         var time = new ManualTimeProvider();
         var backends = await TestBackend.StartManyAsync(3);
@@ -213,6 +213,13 @@ public sealed class ActiveHealthProberTests
             time.Advance(Interval);
             WaitFor(() => pool.Endpoints[0].ProbeSuccesses == 2, "endpoint 0's second probe");
             Assert.Equal([2, 1, 1], backends.Select(b => b.RequestCount));
+
+            // The draining one comes back before it is dropped: probed again at once.
+            source.Update(backends.Take(2).Select(b => new LoadBalancedEndpoint(b.Address.ToString())));
+            WaitFor(() => pool.Endpoints.Count == 2 && pool.Endpoints.All(s => s.Health != EndpointHealth.Draining), "endpoint 1 back");
+            Assert.Equal(3, time.TimerCount);
+            time.Advance(TimeSpan.Zero);
+            WaitFor(() => backends[1].RequestCount == 2, "endpoint 1 probed again");
             lease.Complete(RequestOutcome.Success);
         }
         finally
