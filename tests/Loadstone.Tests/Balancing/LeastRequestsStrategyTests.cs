@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 namespace Loadstone.Tests.Balancing;
 
 public sealed class LeastRequestsStrategyTests
@@ -80,6 +81,33 @@ public sealed class LeastRequestsStrategyTests
 
         Assert.Equal(0, counts[loadedA] + counts[loadedB]);
         Assert.True(Picks.ChiSquare([counts[idle[0]], counts[idle[1]]], [1, 1]) < Picks.ChiSquareCritical001(1), string.Join(",", counts));
+        Load.CompleteAll(held);
+    }
+
+    [Fact]
+    public void Acquire_IdleEndpointsWithDifferentFailureRates_OnlyTheLeastFailingShare()
+    {
+        // One failure gives endpoint 0 a recent failure rate of 0.5: idle like the others, yet more loaded. The tie is
+        // between 1 and 2 alone, uniformly; 0 must not count in it. (A manual clock: no decay of the rate meanwhile.)
+        var time = TestClock.Create();
+        using var pool = Picks.Pool(LoadBalancingStrategies.LeastRequests, 5, time, 1, 1, 1);
+        new EndpointLease(pool.Endpoints[0], time).Complete(RequestOutcome.ServerError);
+
+        var counts = Picks.Count(pool, 20_000);
+
+        Assert.Equal(0, counts[0]);
+        Assert.True(Picks.ChiSquare([counts[1], counts[2]], [1, 1]) < Picks.ChiSquareCritical001(1), string.Join(",", counts));
+    }
+
+    [Fact]
+    public void Acquire_SingleLeastLoadedAfterOthersWithItsInFlightCount_AlwaysIt()
+    {
+        // Loads 1/1, 2/10 and 1/100: endpoint 2 alone has the least load. Endpoint 0 has its in-flight count (0) but not
+        // its load, so it is no tie and never picked.
+        using var pool = Picks.Pool(LoadBalancingStrategies.LeastRequests, 5, 1, 10, 100);
+        var held = Load.Hold(pool, 1, 1);
+
+        Assert.Equal([0, 0, 5_000], Picks.Count(pool, 5_000));
         Load.CompleteAll(held);
     }
 }

@@ -214,4 +214,18 @@ public sealed class PeakEwmaStrategyTests
 
         return counts;
     }
+
+    [Fact]
+    public void Acquire_LatenciesDecayedToNothing_InFlightCountsStillDecide()
+    {
+        // An hour idle decays both latencies to about zero; the +1 tick keeps the cost from collapsing, so the endpoint
+        // with 3 requests in flight still costs more than the idle one.
+        var time = TestClock.Create();
+        using var pool = Picks.Pool(LoadBalancingStrategies.PeakEwma, 1, time, 1, 1);
+        time.Advance(TimeSpan.FromHours(1));
+        var held = Load.Hold(pool, 0, 3);
+
+        Assert.Equal([0, 200], Picks.Count(pool, 200));
+        Load.CompleteAll(held);
+    }
 }

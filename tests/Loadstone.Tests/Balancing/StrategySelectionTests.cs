@@ -160,4 +160,25 @@ public sealed class StrategySelectionTests
 
         public int Pick(CandidateSet candidates, HttpRequestMessage? request) => index;
     }
+
+    [Fact]
+    public void Create_RegisteredFactoryReturnsNull_ThrowsNamingTheStrategyAndTheService()
+    {
+        var catalog = new StrategyCatalog([new StrategyRegistration("Custom", _ => null!)]);
+        var options = new LoadBalancingOptions { Strategy = "custom" };
+
+        var ex = Assert.Throws<InvalidOperationException>(() => catalog.Create(options, new StrategyContext("svc", new Random(1), TimeProvider.System)));
+
+        Assert.Equal("The factory registered for strategy 'custom' returned null for service 'svc'.", ex.Message);
+    }
+
+    [Fact]
+    public void Create_UnknownName_ThrowsNamingTheStrategyAndTheService()
+    {
+        var options = new LoadBalancingOptions { Strategy = "NoSuchStrategy" };
+
+        var ex = Assert.Throws<InvalidOperationException>(() => StrategyCatalog.BuiltInOnly.Create(options, new StrategyContext("svc", new Random(1), TimeProvider.System)));
+
+        Assert.Equal("Strategy 'NoSuchStrategy' of service 'svc' is not known.", ex.Message);
+    }
 }

@@ -88,4 +88,61 @@ public sealed class WeightedRoundRobinStrategyTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(new[] { 1, 2, 4 })]
+    [InlineData(new[] { 1, 1, 4, 1 })]
+    public void Acquire_Weights_NoEndpointWaitsLongerThanItsShareAllows(int[] weights)
+    {
+        // Each node's picks are spread by rounding to the nearest (Bresenham): here every endpoint is picked again within
+        // ceil(total / weight) picks, the least any schedule can promise (a floor or a shifted rounding waits longer).
+        using var pool = Picks.Pool(LoadBalancingStrategies.WeightedRoundRobin, 1, weights);
+        var total = weights.Sum();
+
+        var sequence = Picks.Sequence(pool, total * 4);
+
+        for (var endpoint = 0; endpoint < weights.Length; endpoint++)
+        {
+            var positions = Enumerable.Range(0, sequence.Length).Where(i => sequence[i] == endpoint).ToArray();
+            var longestGap = positions.Zip(positions.Skip(1), (a, b) => b - a).Max();
+            Assert.True(longestGap <= (total + weights[endpoint] - 1) / weights[endpoint],
+                $"endpoint {endpoint}: gap {longestGap} in {string.Join("", sequence.Take(total * 2))}");
+        }
+    }
+
+    [Fact]
+    public void Schedule_CycleBeyond32Bits_SameOrderAsTheReducedWeights()
+    {
+        // Weights 3e9, 6e9 and 12e9 (a cycle of 2.1e10 picks: positions times weights overflow 64 bits) give exactly the
+        // order of weights 1, 2 and 4, at any position of the cycle.
+        using var pool = Picks.Pool(LoadBalancingStrategies.WeightedRoundRobin, 1, 1, 1, 1);
+        var states = pool.Endpoints.ToArray();
+        var large = WeightedRoundRobinStrategy.Schedule.Build(new CandidateSet(states, [3e9, 6e9, 12e9]));
+        var small = WeightedRoundRobinStrategy.Schedule.Build(new CandidateSet(states, [1, 2, 4]));
+
+        Assert.Equal(21_000_000_000UL, large.CycleLength);
+        foreach (var start in new[] { 0UL, 10_000_000_000UL, 20_999_999_000UL })
+        {
+            for (var position = start; position < start + 1_000; position++)
+            {
+                Assert.Equal(small.Resolve(position % 7), large.Resolve(position));
+            }
+        }
+    }
+
+    [Fact]
+    public void Schedule_OnlyFractionalWeights_KeepsTheirProportions()
+    {
+        // Every candidate ramping (slow start) at once: weights 0.5 and 0.25 still give 2 : 1, not rounded to 1 : 1.
+        using var pool = Picks.Pool(LoadBalancingStrategies.WeightedRoundRobin, 1, 1, 1);
+        var schedule = WeightedRoundRobinStrategy.Schedule.Build(new CandidateSet(pool.Endpoints.ToArray(), [0.5, 0.25]));
+
+        var counts = new int[2];
+        for (var position = 0UL; position < schedule.CycleLength; position++)
+        {
+            counts[schedule.Resolve(position)]++;
+        }
+
+        Assert.Equal(2 * counts[1], counts[0]);
+    }
 }

@@ -115,6 +115,7 @@ internal sealed class ProbeGate : DelegatingHandler
 {
     private TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _started;
+    private int _finished;
 
     public ProbeGate(bool holding = false)
         : base(new SocketsHttpHandler { AllowAutoRedirect = false })
@@ -127,6 +128,9 @@ internal sealed class ProbeGate : DelegatingHandler
 
     public int Started => Volatile.Read(ref _started);
 
+    /// <summary>Probes that ended here (answered or failed), before the prober looks at the outcome.</summary>
+    public int Finished => Volatile.Read(ref _finished);
+
     public ConcurrentQueue<HttpRequestMessage> Requests { get; } = new();
 
     public void Release() => _open.TrySetResult();
@@ -137,15 +141,22 @@ internal sealed class ProbeGate : DelegatingHandler
     {
         Interlocked.Increment(ref _started);
         Requests.Enqueue(request);
-        var open = _open;
-        if (!open.Task.IsCompleted)
+        try
         {
-            // Held: the probe stays in flight whatever its timeout says, so only the scheduling rule can start another.
-            await open.Task.ConfigureAwait(false);
-            return await base.SendAsync(request, CancellationToken.None).ConfigureAwait(false);
-        }
+            var open = _open;
+            if (!open.Task.IsCompleted)
+            {
+                // Held: the probe stays in flight whatever its timeout says, so only the scheduling rule can start another.
+                await open.Task.ConfigureAwait(false);
+                return await base.SendAsync(request, CancellationToken.None).ConfigureAwait(false);
+            }
 
-        return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _finished);
+        }
     }
 }
 

@@ -250,4 +250,31 @@ public sealed class SlowStartTests
 
         return counts;
     }
+
+    [Fact]
+    public async Task Ramp_EndpointEjectedDuringSlowStart_NoReducedWeightLeftWhileOut()
+    {
+        var (pool, time, source) = await CreateAsync(strategy: LoadBalancingStrategies.WeightedRoundRobin);
+        using var _1 = pool;
+        AddSecond(pool, source);
+        time.Advance(Window * 0.5);
+
+        CompleteOn(pool, pool.Endpoints[1], RequestOutcome.ConnectionFailure, 5);
+
+        // Out of traffic: its factor is back to 1 (no half-ramp to resume later, and none shown in its status).
+        Assert.Equal(EndpointHealth.Unhealthy, Status(pool, 1).Health);
+        Assert.Equal(1.0, Factor(pool, 1));
+        Assert.Equal(1.0, pool.Endpoints[1].WeightFactor);
+    }
+
+    [Theory]
+    [InlineData(-30)]
+    [InlineData(-0.001)]
+    public void Factor_ClockSteppedBack_TheFloorNotNaN(double elapsedSeconds)
+    {
+        // A wall clock set back makes the time since the ramp began negative: the ramp stays at its floor.
+        var options = new SlowStartOptions { Window = Window, MinimumWeightPercent = 10, Aggression = 2 };
+
+        Assert.Equal(0.1, SlowStart.Factor(TimeSpan.FromSeconds(elapsedSeconds), options));
+    }
 }
