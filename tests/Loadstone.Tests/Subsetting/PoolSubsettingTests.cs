@@ -37,6 +37,37 @@ public sealed class PoolSubsettingTests
         pool.Snapshot.Candidates.Endpoints.ToArray().Select(s => s.Endpoint.Id).ToArray();
 
     [Fact]
+    public void PeerCoordinates_FollowedUntilDisposed_OneSubscriptionAcrossMovesAndReloads()
+    {
+        var peers = new TestPeerCoordinateSource(new PeerCoordinate(0, 12));
+        var pool = Client(0, 12, 60, 10, peers: peers);
+        var first = Subset(pool);
+        Assert.Equal(1, peers.Subscribers);
+
+        // A move of the coordinate re-subsets the pool at once; the pool still follows the source once.
+        peers.Move(new PeerCoordinate(5, 12));
+        Assert.NotEqual(first, Subset(pool));
+        Assert.Equal(1, peers.Subscribers);
+
+        // A reload that keeps subsetting replaces the subscription (not adds one); one that turns it off drops it.
+        var reload = Setup(TestClock.Create(), LoadBalancingStrategies.RoundRobin, Enumerable.Range(0, 60).Select(Address).ToArray());
+        reload.Options.Subsetting.Mode = SubsettingMode.Deterministic;
+        reload.Options.Subsetting.SubsetSize = 10;
+        Assert.True(pool.TryApplyOptions(reload.Options));
+        Assert.Equal(1, peers.Subscribers);
+        var off = Setup(TestClock.Create(), LoadBalancingStrategies.RoundRobin, Enumerable.Range(0, 60).Select(Address).ToArray());
+        Assert.True(pool.TryApplyOptions(off.Options));
+        Assert.Equal(0, peers.Subscribers);
+        Assert.True(pool.TryApplyOptions(reload.Options));
+        Assert.Equal(1, peers.Subscribers);
+
+        // Disposed, the pool lets the source go: a later move reaches nothing.
+        pool.Dispose();
+        Assert.Equal(0, peers.Subscribers);
+        peers.Move(new PeerCoordinate(7, 12));
+    }
+
+    [Fact]
     public void Snapshot_TwelveClientsSixtyEndpoints_EachPicksWithinTenAndEveryEndpointHasTwoClients()
     {
         var pools = Enumerable.Range(0, 12).Select(i => Client(i, 12, 60, 10)).ToArray();
