@@ -29,12 +29,9 @@ internal sealed class LeastRequestsStrategy(Random random) : ILoadBalancingStrat
         {
             var active = endpoints[i].ActiveRequests;
             var failing = endpoints[i].RecentFailureRate;
-            // load < bestLoad, with load = (active + 1) / capacity, multiplied out: a multiplication per candidate instead
-            // of a division (capacity > 0: weights are positive and the failure rate stays below 1).
-            var capacity = PowerOfTwoChoicesStrategy.Capacity(weights[i], failing);
-            if (active + 1 < bestLoad * capacity)
+            var load = PowerOfTwoChoicesStrategy.Load(active, weights[i], failing);
+            if (load < bestLoad)
             {
-                var load = (active + 1) / capacity;
                 // A new least load with another in-flight count starts a new group of ties. (With unequal weights an earlier
                 // candidate of the new group may be missed here; the second pass still finds it.)
                 if (active != bestActive || failing != bestFailing)
