@@ -36,6 +36,54 @@ public sealed class PoolSubsettingTests
     private static string[] Subset(ServicePool pool) =>
         pool.Snapshot.Candidates.Endpoints.ToArray().Select(s => s.Endpoint.Id).ToArray();
 
+    // 60 endpoints, one in three in zone a, the rest in b; this client is 1 of 12 in zone a, 10 endpoints each.
+    private static LoadBalancingOptions ZonedSubsetting(Action<LoadBalancingOptions>? configure = null)
+    {
+        var options = new LoadBalancingOptions { Strategy = LoadBalancingStrategies.RoundRobin };
+        for (var i = 0; i < 60; i++)
+        {
+            options.Endpoints.Add(new LoadBalancedEndpoint(Address(i), i % 3 == 0 ? "a" : "b"));
+        }
+
+        options.Subsetting.Mode = SubsettingMode.Deterministic;
+        options.Subsetting.SubsetSize = 10;
+        options.Subsetting.Coordinate(1, 12);
+        options.Zones.LocalZone = "a";
+        configure?.Invoke(options);
+        return options;
+    }
+
+    public static TheoryData<string> SubsettingChanges => ["SubsetSize", "ClientIndex", "ClientCount", "Mode", "MinAperture", "ZoneMode", "LocalZone"];
+
+    private static (Action<LoadBalancingOptions>? Before, Action<LoadBalancingOptions> After) Change(string setting) => setting switch
+    {
+        "SubsetSize" => (null, o => o.Subsetting.SubsetSize = 15),
+        "ClientIndex" => (null, o => o.Subsetting.Coordinate(2, 12)),
+        "ClientCount" => (null, o => o.Subsetting.Coordinate(1, 7)),
+        "Mode" => (null, o => o.Subsetting.Mode = SubsettingMode.Aperture),
+        "MinAperture" => (o => o.Subsetting.Mode = SubsettingMode.Aperture,
+            o => (o.Subsetting.Mode, o.Subsetting.MinAperture) = (SubsettingMode.Aperture, 30)),
+        "ZoneMode" => (null, o => o.Subsetting.ZoneMode = SubsetZoneMode.LocalZone),
+        "LocalZone" => (o => o.Subsetting.ZoneMode = SubsetZoneMode.LocalZone,
+            o => (o.Subsetting.ZoneMode, o.Zones.LocalZone) = (SubsetZoneMode.LocalZone, "b")),
+        _ => throw new ArgumentOutOfRangeException(nameof(setting)),
+    };
+
+    [Theory]
+    [MemberData(nameof(SubsettingChanges))]
+    public void TryApplyOptions_OneSubsettingSettingChanged_SubsetRebuiltAsANewPoolWouldHaveIt(string setting)
+    {
+        var (before, after) = Change(setting);
+        using var pool = new ServicePool("catalog", ZonedSubsetting(before), new ServicePoolDependencies { TimeProvider = TestClock.Create() });
+        using var fresh = new ServicePool("catalog", ZonedSubsetting(after), new ServicePoolDependencies { TimeProvider = TestClock.Create() });
+        var old = Subset(pool);
+        Assert.NotEqual(old.Order(), Subset(fresh).Order()); // the change matters on its own
+
+        Assert.True(pool.TryApplyOptions(ZonedSubsetting(after)));
+
+        Assert.Equal(Subset(fresh).Order(), Subset(pool).Order());
+    }
+
     [Fact]
     public void PeerCoordinates_FollowedUntilDisposed_OneSubscriptionAcrossMovesAndReloads()
     {
