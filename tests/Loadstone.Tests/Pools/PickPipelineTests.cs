@@ -47,6 +47,25 @@ public sealed class PickPipelineTests
     }
 
     [Fact]
+    public void AcquireAttempt_StrategyKeepsAnsweringATriedOne_AskedFourTimesThenTheWalk()
+    {
+        // The strategy is asked once and then three more times (a load-aware strategy may answer differently as
+        // in-flight counts move); only then does the pick walk on from its first answer.
+        var strategy = new LastStrategy();
+        using var pool = LastStrategyPool(3, strategy);
+        var tried = new TriedEndpoints();
+        tried.Add(pool.Endpoints[2]);
+        var before = strategy.Calls;
+
+        var context = new PickContext(null);
+        var lease = pool.AcquireAttempt(null, ref context, tried);
+
+        Assert.Equal(4, strategy.Calls - before);
+        Assert.Equal(0, Picks.IndexOf(pool, lease));
+        lease.Complete(RequestOutcome.Success);
+    }
+
+    [Fact]
     public void AcquireAttempt_EveryEndpointTried_ThePipelinesChoice()
     {
         using var pool = LastStrategyPool(3);
@@ -92,7 +111,7 @@ public sealed class PickPipelineTests
         Assert.Equal(breached, FailOpen.IsBreached(members, healthy, options));
     }
 
-    private static ServicePool LastStrategyPool(int endpoints)
+    private static ServicePool LastStrategyPool(int endpoints, LastStrategy? strategy = null)
     {
         var options = new LoadBalancingOptions();
         for (var i = 0; i < endpoints; i++)
@@ -100,13 +119,19 @@ public sealed class PickPipelineTests
             options.Endpoints.Add(Picks.Address(i));
         }
 
-        return new ServicePool("svc", options, new ServicePoolDependencies { StrategyFactory = _ => new LastStrategy() });
+        return new ServicePool("svc", options, new ServicePoolDependencies { StrategyFactory = _ => strategy ?? new LastStrategy() });
     }
 
     private sealed class LastStrategy : ILoadBalancingStrategy
     {
         public string Name => "Last";
 
-        public int Pick(CandidateSet candidates, HttpRequestMessage? request) => candidates.Count - 1;
+        public int Calls;
+
+        public int Pick(CandidateSet candidates, HttpRequestMessage? request)
+        {
+            Interlocked.Increment(ref Calls);
+            return candidates.Count - 1;
+        }
     }
 }
