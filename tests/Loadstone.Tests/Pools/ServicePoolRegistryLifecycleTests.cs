@@ -3,6 +3,7 @@ using Loadstone.Tests.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace Loadstone.Tests.Pools;
 
@@ -182,6 +183,28 @@ public sealed class ServicePoolRegistryLifecycleTests
         Assert.Equal(LoadBalancingStrategies.Random, pool.StrategyName);
         Assert.Equal(2, pool.Endpoints.Count);
         Assert.True(registry.TryGetPool("beta", out var _));
+    }
+
+    [Fact]
+    public void Reload_Rejected_LoggedUnderTheRegistryCategory()
+    {
+        // The registry's services log reload problems under "Loadstone.ServicePoolRegistry" (written by its options
+        // monitor), the category an application filters on.
+        var source = new ReloadableConfigurationSource(new Dictionary<string, string?> { [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1:8080" });
+        var logs = new FakeLogCollector();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Add(source).Build());
+        services.AddLogging(b => b.AddRecording(logs).SetMinimumLevel(LogLevel.Trace));
+        services.AddLoadBalancing();
+        using var provider = services.BuildServiceProvider();
+        var pool = provider.GetRequiredService<ServicePoolRegistry>().GetPool("catalog");
+
+        source.Provider.Replace(new Dictionary<string, string?> { [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1:0" });
+
+        var entry = Assert.Single(logs.Entries, e => e.Level >= LogLevel.Warning);
+        Assert.Equal("ReloadRejected", entry.Id.Name);
+        Assert.Equal("Loadstone.ServicePoolRegistry", entry.Category);
+        Assert.Equal(["http://10.0.0.1:8080"], pool.Endpoints.Select(e => e.Endpoint.Id));
     }
 
     /// <summary>A container with the balancer and reloadable configuration only: no logging, nothing registered in code.</summary>
