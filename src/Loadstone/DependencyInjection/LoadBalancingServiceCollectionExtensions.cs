@@ -107,7 +107,6 @@ public static class LoadBalancingServiceCollectionExtensions
             sp.GetServices<LoadBalancedServiceRegistration>(),
             sp.GetRequiredService<IOptionsMonitor<LoadBalancingOptions>>(),
             new ServicePoolFactory(sp),
-            sp.GetService<ILoggerFactory>(),
             sp.GetService<IConfiguration>()));
         services.TryAddTransient<LoadBalancingHandler>();
         // Every client's handlers are arranged around its balancer (resilience outside, ServiceDiscovery bypassed), and

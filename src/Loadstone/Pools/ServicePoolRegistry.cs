@@ -1,7 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
@@ -17,7 +15,6 @@ public sealed class ServicePoolRegistry : IDisposable
     private readonly Func<string, ServicePool>? _create;
     private readonly IConfiguration? _configuration;
     private readonly IReadOnlyCollection<string> _registeredNames;
-    private readonly ILogger _logger;
     private readonly IDisposable? _reloadSubscription;
     private readonly IDisposable? _optionsSubscription;
     private volatile Dictionary<string, Entry> _entries;
@@ -30,7 +27,6 @@ public sealed class ServicePoolRegistry : IDisposable
     {
         ArgumentNullException.ThrowIfNull(pools);
         _registeredNames = [];
-        _logger = NullLogger.Instance;
         var entries = new Dictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
         foreach (var pool in pools)
         {
@@ -47,12 +43,10 @@ public sealed class ServicePoolRegistry : IDisposable
         IEnumerable<LoadBalancedServiceRegistration> registrations,
         IOptionsMonitor<LoadBalancingOptions> options,
         ServicePoolFactory pools,
-        ILoggerFactory? loggerFactory,
         IConfiguration? configuration)
     {
         _configuration = configuration;
         _registeredNames = registrations.Select(r => r.ServiceName).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
-        _logger = (ILogger?)loggerFactory?.CreateLogger("Loadstone.ServicePoolRegistry") ?? NullLogger.Instance;
         _create = pools.Create;
         _entries = new Dictionary<string, Entry>(StringComparer.OrdinalIgnoreCase);
         RefreshNames();
