@@ -28,7 +28,6 @@ internal sealed class PoolSnapshot
         HealthyCount = healthyCount;
         _stages = stages;
         FailOpen = failOpen;
-        SubsetSize = inSubset?.Count(static b => b) ?? memberCount;
         Pipeline = PickPipeline.Build(stages, inSubset is null
             ? BuildCandidates<object?>(static (s, _, _) => s.Endpoint.Name is null, null)
             : BuildCandidates(static (s, i, subset) => s.Endpoint.Name is null && subset[i], inSubset));
@@ -43,9 +42,6 @@ internal sealed class PoolSnapshot
     public int MemberCount { get; }
 
     public int HealthyCount { get; }
-
-    /// <summary>The members this client uses: its subset's size with subsetting, else every member.</summary>
-    public int SubsetSize { get; }
 
     public bool FailOpen { get; }
 
