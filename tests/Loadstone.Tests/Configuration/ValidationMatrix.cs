@@ -140,6 +140,8 @@ internal static class ValidationMatrix
         { "HealthChecks:Active:Jitter=0.6", $"{S}HealthChecks:Active:Jitter ({K}:HealthChecks:Active:Jitter) is 0.6; it must be between 0 and 0.5." },
         { "HealthChecks:Active:Matcher=600", $"{S}HealthChecks:Active:Matcher ({K}:HealthChecks:Active:Matcher) has '600', which is not a status code or range between 100 and 599 (such as 200 or 200-299)." },
         { "HealthChecks:Passive:ConsecutiveServerErrors=-1", $"{S}HealthChecks:Passive:ConsecutiveServerErrors ({K}:HealthChecks:Passive:ConsecutiveServerErrors) is -1; it must be between 0 and 1000." },
+        { "HealthChecks:Passive:ConsecutiveGatewayErrors=1001", $"{S}HealthChecks:Passive:ConsecutiveGatewayErrors ({K}:HealthChecks:Passive:ConsecutiveGatewayErrors) is 1001; it must be between 0 and 1000." },
+        { "HealthChecks:Passive:ConsecutiveLocalFailures=-1", $"{S}HealthChecks:Passive:ConsecutiveLocalFailures ({K}:HealthChecks:Passive:ConsecutiveLocalFailures) is -1; it must be between 0 and 1000." },
         { "HealthChecks:Passive:FailureRateThreshold=1.5", $"{S}HealthChecks:Passive:FailureRateThreshold ({K}:HealthChecks:Passive:FailureRateThreshold) is 1.5; it must be between 0 and 1." },
         { "HealthChecks:Passive:MaxEjectionTime=00:00:10", $"{S}HealthChecks:Passive:MaxEjectionTime ({K}:HealthChecks:Passive:MaxEjectionTime) is 00:00:10; it must be between 00:00:30 and 01:00:00 (at least BaseEjectionTime)." },
         { "HealthChecks:Passive:Interval=00:00:00.5", $"{S}HealthChecks:Passive:Interval ({K}:HealthChecks:Passive:Interval) is 00:00:00.5000000; it must be between 00:00:01 and 00:05:00." },
