@@ -134,25 +134,29 @@ public sealed class ServicePoolRegistryLifecycleTests
         Assert.False(registry.TryGetPool("beta", out var _));
     }
 
+    private static Dictionary<string, string?> OneEndpointRoundRobin() => new()
+    {
+        [$"{Catalog}:Strategy"] = "RoundRobin",
+        [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1:8080",
+    };
+
+    private static Dictionary<string, string?> TwoEndpointsRandom() => new()
+    {
+        [$"{Catalog}:Strategy"] = "Random",
+        [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1:8080",
+        [$"{Catalog}:Endpoints:1"] = "http://10.0.0.2:8080",
+    };
+
     [Fact]
     public void Dispose_ConfigurationReloadChangesACreatedPoolAfterwards_PoolKeepsItsOptions()
     {
-        var (provider, source) = Build(new Dictionary<string, string?>
-        {
-            [$"{Catalog}:Strategy"] = "RoundRobin",
-            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1:8080",
-        });
+        var (provider, source) = Build(OneEndpointRoundRobin());
         using var _ = provider;
         var registry = provider.GetRequiredService<ServicePoolRegistry>();
         var pool = registry.GetPool("catalog");
 
         registry.Dispose();
-        var reload = Record.Exception(() => source.Provider.Replace(new Dictionary<string, string?>
-        {
-            [$"{Catalog}:Strategy"] = "Random",
-            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1:8080",
-            [$"{Catalog}:Endpoints:1"] = "http://10.0.0.2:8080",
-        }));
+        var reload = Record.Exception(() => source.Provider.Replace(TwoEndpointsRandom()));
 
         Assert.Null(reload);
         Assert.Equal(LoadBalancingStrategies.RoundRobin, pool.StrategyName);
@@ -163,11 +167,7 @@ public sealed class ServicePoolRegistryLifecycleTests
     public void Reload_BeforeDispose_ReachesThePoolAndAddsTheService()
     {
         // The control for the two tests above: the same reloads, without Dispose, do change the registry and the pool.
-        var (provider, source) = Build(new Dictionary<string, string?>
-        {
-            [$"{Catalog}:Strategy"] = "RoundRobin",
-            [$"{Catalog}:Endpoints:0"] = "http://10.0.0.1:8080",
-        });
+        var (provider, source) = Build(OneEndpointRoundRobin());
         using var _ = provider;
         var registry = provider.GetRequiredService<ServicePoolRegistry>();
         var pool = registry.GetPool("catalog");
